@@ -1,0 +1,228 @@
+"""Load scenario configs: YAML with line numbers, ``extends``, strict validation, all errors at once.
+
+``extends: other.yaml`` (path relative to the extending file) deep-merges this file over the other:
+
+* mappings merge key by key, recursively (so a scenario states only what differs);
+* any other value, lists included, replaces the inherited one;
+* ``key: null`` deletes an inherited key (e.g. drop one inherited piece of evidence).
+
+Chains are allowed (escalation -> baseline -> evidence file); cycles are an error. Every validation
+error names the file and line where the offending key was written, the key path, and what is
+expected; unknown keys get a "did you mean" hint.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from scenarios.schema import Config
+
+Path_ = tuple
+
+
+class ConfigError(Exception):
+    """A config could not be loaded. ``str(err)`` is the complete, user-facing message."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = messages
+        super().__init__("\n".join(messages))
+
+
+@dataclass
+class Loaded:
+    config: Config
+    path: Path
+    resolved: dict = field(repr=False)
+    """The merged mapping after ``extends`` (what ``config.resolved.yaml`` holds)."""
+
+    @property
+    def config_hash(self) -> str:
+        return config_hash(self.resolved)
+
+
+def config_hash(resolved: dict) -> str:
+    """SHA-256 of the canonical JSON of a resolved config (key order and YAML layout do not matter)."""
+    canonical = json.dumps(resolved, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records the line of every mapping key, keyed by its path."""
+
+
+def _read_yaml(path: Path) -> tuple[dict, dict[Path_, tuple[str, int]]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found"]) from None
+    except OSError as e:
+        raise ConfigError([f"{path}: cannot read ({e.strerror})"]) from None
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(e, "problem", None) or str(e)
+        raise ConfigError([f"{where}: invalid YAML: {problem}"]) from None
+    if node is None:
+        raise ConfigError([f"{path}: the file is empty"])
+    lines: dict[Path_, tuple[str, int]] = {}
+
+    def walk(n, prefix):
+        lines[prefix] = (str(path), n.start_mark.line + 1)
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = k.value
+                lines[(*prefix, key)] = (str(path), k.start_mark.line + 1)
+                walk(v, (*prefix, key))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                walk(v, (*prefix, i))
+
+    walk(node, ())
+    data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}:1: a config must be a mapping of sections, got {type(data).__name__}"])
+    return data, lines
+
+
+def _merge(base: dict, over: dict, base_lines: dict, over_lines: dict, prefix=()) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        p = (*prefix, key)
+        if value is None:
+            out.pop(key, None)
+            for q in [q for q in base_lines if q[: len(p)] == p]:
+                base_lines.pop(q)
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+            out[key] = _merge(base[key], value, base_lines, over_lines, p)
+        else:
+            for q in [q for q in base_lines if q[: len(p)] == p]:
+                base_lines.pop(q)
+            out[key] = value
+    for q, loc in over_lines.items():
+        if q[: len(prefix)] == prefix and (len(q) > len(prefix) or not prefix):
+            base_lines[q] = loc
+    return out
+
+
+def resolve(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict, dict[Path_, tuple[str, int]]]:
+    """Read ``path`` and its ``extends`` chain; return the merged mapping and key -> (file, line)."""
+    path = Path(path).resolve()
+    if path in _seen:
+        chain = " -> ".join(str(p.name) for p in (*_seen, path))
+        raise ConfigError([f"{path}: 'extends' forms a cycle: {chain}"])
+    data, lines = _read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, lines
+    if not isinstance(parent, str):
+        f, ln = lines[("extends",)]
+        raise ConfigError([f"{f}:{ln}: extends: expected a file name, got {parent!r}"])
+    parent_path = path.parent / parent
+    if not parent_path.exists():
+        f, ln = lines[("extends",)]
+        raise ConfigError([f"{f}:{ln}: extends: file not found: {parent_path}"])
+    base, base_lines = resolve(parent_path, (*_seen, path))
+    merged = _merge(base, data, base_lines, lines)
+    return merged, base_lines
+
+
+def _locate(loc: tuple, lines: dict) -> str:
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            f, ln = lines[loc[:n]]
+            return f"{f}:{ln}"
+    return "?"
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names (aliases) valid at the mapping that holds ``loc[-1]``, walking the schema."""
+    current: object = model
+    for part in loc[:-1]:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            f = current.model_fields.get(part) or next(
+                (f for f in current.model_fields.values() if f.alias == part), None)
+            if f is None:
+                return []
+            current = _unwrap(f.annotation)
+        elif isinstance(current, tuple) and current[0] == "dict":
+            current = current[1]
+        else:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _unwrap(annotation):
+    import typing
+
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is dict:
+        return ("dict", _unwrap(args[1]))
+    if origin in (typing.Union, __import__("types").UnionType):
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        return models[0] if len(models) == 1 else None
+    if origin is typing.Annotated:
+        return _unwrap(args[0])
+    return annotation
+
+
+def _format_errors(err: ValidationError, lines: dict) -> list[str]:
+    out = []
+    for e in err.errors(include_url=False):
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p in
+                                                  ("lognormal", "beta", "uniform", "normal")))
+        key_path = " -> ".join(str(p) for p in loc) or "(top level)"
+        where = _locate(loc, lines)
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            allowed = _allowed_keys(Config, loc)
+            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            msg = f"unknown key '{loc[-1]}'."
+            msg += f" Did you mean '{hint[0]}'?" if hint else ""
+            if allowed:
+                msg += f" Allowed here: {', '.join(allowed)}"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        elif e["type"] == "union_tag_invalid":
+            msg = (f"unknown distribution {e['input'].get('dist')!r}; expected one of lognormal, "
+                   "beta, uniform, normal") if isinstance(e["input"], dict) else msg
+        elif e["type"] == "union_tag_not_found":
+            msg = "a distribution needs 'dist:' (lognormal, beta, uniform or normal)"
+        elif e["type"] in ("literal_error", "enum"):
+            msg = f"{msg} (got {e['input']!r})"
+        if "\n" in msg:  # cross-reference errors carry their own key paths
+            for line in msg.splitlines():
+                path_part = line.split(":", 1)[0]
+                sub = tuple(int(p) if p.isdigit() else p for p in path_part.split("."))
+                out.append(f"{_locate(sub, lines)}: {line}")
+            continue
+        if not loc and ":" in msg and "." in msg.split(":", 1)[0]:
+            sub = tuple(msg.split(":", 1)[0].split("."))
+            out.append(f"{_locate(sub, lines)}: {msg}")
+            continue
+        out.append(f"{where}: {key_path}: {msg}")
+    return out
+
+
+def load_config(path: str | Path) -> Loaded:
+    """Load, merge and validate a scenario config. Raises :class:`ConfigError` listing every problem."""
+    path = Path(path)
+    merged, lines = resolve(path)
+    try:
+        config = Config.model_validate(merged)
+    except ValidationError as err:
+        msgs = _format_errors(err, lines)
+        raise ConfigError([f"{path}: {len(msgs)} problem(s) in the config:", *msgs]) from None
+    resolved = json.loads(config.model_dump_json(by_alias=True, exclude_none=True))
+    return Loaded(config=config, path=path.resolve(), resolved=resolved)

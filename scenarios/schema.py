@@ -1,0 +1,325 @@
+"""The scenario config format (``schema_version: 1``), as pydantic models.
+
+A config has these sections (unknown keys are errors everywhere):
+
+``sources``     the documents figures come from (id -> file, title, publication date)
+``scenario``    id, title, narrative, and the projections it encodes, each citing a document passage
+``episode``     start date, forecast origin, regions with their population at risk (and its source)
+``reporting``   reporting profiles: what share of the true count a reporter's figure captures
+``evidence``    reported facts: quantity, region, period, value (number, range, bound or phrase)
+``lexicon``     extra vague phrases -> [low, high] (extends :data:`scenarios.lexicon.DEFAULT_LEXICON`)
+``assumptions`` the scenario levers: regimes, transition hazards, events, trend decay, returns
+``forecast``    horizon, draws, seed, sampler, scenario weights for a mixture
+``output``      directory, formats, horizons for headline tables
+
+Collections are mappings keyed by id (not lists) so ``extends`` can add or replace one entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from scenarios.distributions import Beta, Distribution, LogNormal
+from scenarios.lexicon import ReportedValue, VaguePhraseError, parse_value
+
+REGIMES = ("contained", "prolonged", "escalated", "regional_war")
+"""Closed, ordered set of conflict regimes (least to most intense)."""
+
+QUANTITIES = ("civilian_deaths", "combatant_deaths", "deaths", "displaced")
+"""What a piece of evidence counts. ``deaths`` is all actors; ``displaced`` is people newly
+displaced (ever displaced since the episode start, within the period)."""
+
+OUTPUT_FORMATS = ("netcdf", "csv", "parquet", "plots", "report")
+SAMPLERS = ("nutpie", "pymc")
+Id = str
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Strict):
+    file: str = Field(description="file name of the document (in ../shared/sources)")
+    title: str
+    published: dt.date
+    publisher: str | None = None
+
+
+class Citation(Strict):
+    document: Id = Field(description="key into 'sources'")
+    passage: str = Field(min_length=3, description="the sentence the figure or claim paraphrases")
+    reporter: str | None = Field(default=None, description="who reported it (organisation)")
+
+
+class Projection(Strict):
+    statement: str = Field(min_length=3, description="the projection, in our words")
+    source: Citation
+
+
+class Scenario(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    title: str
+    narrative: str
+    projections: dict[Id, Projection] = Field(min_length=1)
+    compare_with: list[str] = Field(
+        default_factory=list, description="other config files (relative to this one) run alongside"
+    )
+
+
+class FigureWithSource(Strict):
+    value: float | int | str | list[float] | dict[str, float]
+    source: Citation | None = None
+    basis: str | None = Field(default=None, description="why this figure, when no document states it")
+
+    @model_validator(mode="after")
+    def _has_provenance(self):
+        if self.source is None and not self.basis:
+            raise ValueError("every figure needs a 'source' (document citation) or a 'basis'")
+        return self
+
+    def parsed(self, lexicon=None) -> ReportedValue:
+        return parse_value(self.value, lexicon)
+
+
+class Region(Strict):
+    name: str
+    population_at_risk: FigureWithSource
+
+
+class Episode(Strict):
+    name: str
+    start: dt.date = Field(description="first day of the episode (day 1)")
+    origin: dt.date = Field(description="forecast origin: last day whose information is used")
+    regions: dict[Id, Region] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _dates(self):
+        if self.origin < self.start:
+            raise ValueError(f"origin {self.origin} is before the episode start {self.start}")
+        return self
+
+    @property
+    def observed_days(self) -> int:
+        """Days from the start to the origin, both included."""
+        return (self.origin - self.start).days + 1
+
+
+class ReportingProfile(Strict):
+    """How a reporter's figure relates to the true count: reported ~ share x true count (binomial
+    thinning). ``share`` covers both under-counting and the figure covering only part of the
+    quantity (e.g. deaths from air strikes only, or one side's soldiers only)."""
+
+    description: str
+    share: Beta
+    basis: str = Field(min_length=3, description="what the share prior is based on")
+
+
+class Period(Strict):
+    """One of: ``day: D``; ``from: D1, to: D2`` (a window, both days included);
+    ``since: D1, as_of: D2`` (a cumulative total since D1 as reported on D2)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    day: dt.date | None = None
+    from_: dt.date | None = Field(default=None, alias="from")
+    to: dt.date | None = None
+    since: dt.date | None = None
+    as_of: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        forms = [self.day is not None, self.from_ is not None or self.to is not None,
+                 self.since is not None or self.as_of is not None]
+        if sum(forms) != 1:
+            raise ValueError("give exactly one of 'day', 'from'+'to', or 'since'+'as_of'")
+        if forms[1] and (self.from_ is None or self.to is None):
+            raise ValueError("a window needs both 'from' and 'to'")
+        if forms[2] and (self.since is None or self.as_of is None):
+            raise ValueError("a cumulative figure needs both 'since' and 'as_of'")
+        first, last = self.bounds
+        if last < first:
+            raise ValueError(f"period ends ({last}) before it starts ({first})")
+        return self
+
+    @property
+    def bounds(self) -> tuple[dt.date, dt.date]:
+        if self.day is not None:
+            return self.day, self.day
+        if self.from_ is not None:
+            return self.from_, self.to
+        return self.since, self.as_of
+
+    @property
+    def kind(self) -> str:
+        return "day" if self.day else ("window" if self.from_ else "cumulative")
+
+
+class Evidence(Strict):
+    quantity: Literal[QUANTITIES]  # type: ignore[valid-type]
+    region: Id
+    period: Period
+    value: float | int | str | list[float] | dict[str, float]
+    reporting: Id = Field(description="key into 'reporting' (the share-of-truth prior)")
+    source: Citation
+    reported_on: dt.date
+
+    @field_validator("value")
+    @classmethod
+    def _parses(cls, v):
+        # Syntax only; phrases are resolved against the config's lexicon in Config validation.
+        return v
+
+
+class Regime(Strict):
+    intensity_multiplier: Distribution = Field(
+        description="daily deaths relative to the intensity nowcast at the origin (x)"
+    )
+    displacement_multiplier: Distribution = Field(
+        description="displacement per death relative to the nowcast (x)"
+    )
+    return_multiplier: Distribution = Field(description="return rate relative to the base (x)")
+    encodes: Id | None = Field(default=None, description="projection this regime's levers encode")
+
+
+class Transition(Strict):
+    daily_hazard: Distribution = Field(description="probability per day of moving to this regime")
+    encodes: Id
+
+
+class InterventionEvent(Strict):
+    """An external actor enters (e.g. Iranian and Hezbollah reinforcement). Happens at most once, with
+    a daily hazard; from then on, intensity is multiplied and the regime moves at least to
+    ``moves_to``."""
+
+    description: str
+    daily_hazard: Distribution
+    intensity_multiplier: Distribution
+    moves_to: Literal[REGIMES] | None = None  # type: ignore[valid-type]
+    encodes: Id
+
+
+class Assumptions(Strict):
+    regimes: dict[Literal[REGIMES], Regime]  # type: ignore[valid-type]
+    initial_regime: Literal[REGIMES]  # type: ignore[valid-type]
+    transitions: dict[Literal[REGIMES], dict[Literal[REGIMES], Transition]] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description="from regime -> to regime -> daily hazard"
+    )
+    events: dict[Id, InterventionEvent] = Field(default_factory=dict)
+    trend_half_life_days: LogNormal = Field(
+        description="days over which the nowcast's current trend in intensity halves"
+    )
+    daily_return_rate: Beta = Field(description="share of the currently displaced returning per day")
+    encodes: Id = Field(description="projection the trend/return levers encode")
+
+    @model_validator(mode="after")
+    def _regimes_known(self):
+        if set(self.regimes) != set(REGIMES):
+            missing = [r for r in REGIMES if r not in self.regimes]
+            raise ValueError(f"all regimes need levers; missing: {', '.join(missing)}")
+        for src, tos in self.transitions.items():
+            if src in tos:
+                raise ValueError(f"transition from '{src}' to itself")
+        return self
+
+
+class Forecast(Strict):
+    horizon_days: int = Field(ge=1, le=730)
+    draws: int = Field(ge=100, le=1_000_000, description="Monte Carlo draws per scenario")
+    seed: int = Field(ge=0)
+    sampler: Literal[SAMPLERS] = "nutpie"  # type: ignore[valid-type]
+    chains: int = Field(default=4, ge=1, le=16)
+    tune: int = Field(default=1000, ge=100)
+    posterior_draws: int = Field(default=1000, ge=100, description="NUTS draws per chain")
+    target_accept: float = Field(default=0.95, gt=0.5, lt=1)
+    scenario_weights: dict[Id, float] | None = None
+
+    @field_validator("scenario_weights")
+    @classmethod
+    def _weights(cls, w):
+        if w is not None:
+            if any(v < 0 for v in w.values()):
+                raise ValueError("scenario weights must be >= 0")
+            if not sum(w.values()) > 0:
+                raise ValueError("scenario weights must not all be 0")
+        return w
+
+
+class Output(Strict):
+    directory: str = "results"
+    formats: list[Literal[OUTPUT_FORMATS]] = Field(default_factory=lambda: list(OUTPUT_FORMATS))  # type: ignore[valid-type]
+    headline_horizons: list[int] = Field(default_factory=lambda: [7, 30, 90])
+
+
+class Config(Strict):
+    schema_version: Literal[1]
+    sources: dict[Id, Source]
+    scenario: Scenario
+    episode: Episode
+    reporting: dict[Id, ReportingProfile]
+    evidence: dict[Id, Evidence]
+    lexicon: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    assumptions: Assumptions
+    forecast: Forecast
+    output: Output = Field(default_factory=Output)
+
+    @model_validator(mode="after")
+    def _cross_references(self):
+        errors = []
+        docs, projections = set(self.sources), set(self.scenario.projections)
+        for pid, p in self.scenario.projections.items():
+            if p.source.document not in docs:
+                errors.append(f"scenario.projections.{pid}.source.document: unknown document "
+                              f"'{p.source.document}' (known: {', '.join(sorted(docs))})")
+        for rid, r in self.episode.regions.items():
+            fig = r.population_at_risk
+            if fig.source and fig.source.document not in docs:
+                errors.append(f"episode.regions.{rid}.population_at_risk.source.document: unknown "
+                              f"document '{fig.source.document}'")
+            try:
+                fig.parsed(self.lexicon)
+            except VaguePhraseError as e:
+                errors.append(f"episode.regions.{rid}.population_at_risk.value: {e}")
+        for eid, e in self.evidence.items():
+            where = f"evidence.{eid}"
+            if e.region not in self.episode.regions:
+                errors.append(f"{where}.region: unknown region '{e.region}' (known: "
+                              f"{', '.join(self.episode.regions)})")
+            if e.reporting not in self.reporting:
+                errors.append(f"{where}.reporting: unknown reporting profile '{e.reporting}' "
+                              f"(known: {', '.join(sorted(self.reporting))})")
+            if e.source.document not in docs:
+                errors.append(f"{where}.source.document: unknown document '{e.source.document}'")
+            first, last = e.period.bounds
+            if first < self.episode.start:
+                errors.append(f"{where}.period: starts {first}, before the episode start "
+                              f"{self.episode.start}")
+            if last > self.episode.origin or e.reported_on > self.episode.origin:
+                errors.append(f"{where}: dated after the forecast origin {self.episode.origin}; "
+                              "no information after the origin may enter a forecast")
+            try:
+                parse_value(e.value, self.lexicon)
+            except VaguePhraseError as err:
+                errors.append(f"{where}.value: {err}")
+        for doc_id, s in self.sources.items():
+            if s.published > self.episode.origin:
+                errors.append(f"sources.{doc_id}.published: {s.published} is after the forecast "
+                              f"origin {self.episode.origin}")
+        a = self.assumptions
+        refs = [("assumptions.encodes", a.encodes)]
+        refs += [(f"assumptions.regimes.{k}.encodes", r.encodes) for k, r in a.regimes.items()]
+        refs += [(f"assumptions.transitions.{s}.{t}.encodes", tr.encodes)
+                 for s, tos in a.transitions.items() for t, tr in tos.items()]
+        refs += [(f"assumptions.events.{k}.encodes", ev.encodes) for k, ev in a.events.items()]
+        for where, ref in refs:
+            if ref is not None and ref not in projections:
+                errors.append(f"{where}: unknown projection '{ref}' (known: "
+                              f"{', '.join(sorted(projections))})")
+        if errors:
+            raise ValueError("\n".join(errors))
+        return self
+
+    @property
+    def region_ids(self) -> list[str]:
+        return list(self.episode.regions)
