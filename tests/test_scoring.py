@@ -1,0 +1,426 @@
+"""Scores: equal to scoringrules and to hand-computed cases, the ViEWS binned log score and MIS,
+coverage and PIT under a known distribution; and the ``models.score`` CLI on a synthetic run."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scoringrules as sr
+import yaml
+from scipy import stats
+
+from models import score as score_cli
+from models.scoring import (
+    DEATH_BINS,
+    DISPLACEMENT_BINS,
+    METRICS,
+    binned_log_score,
+    coverage,
+    crps,
+    interval_score,
+    log_score,
+    pit,
+    pit_histogram,
+    score_samples,
+    summarise_scores,
+)
+from scenarios.loader import config_hash
+
+REPO = Path(__file__).parents[1]
+
+
+# --- CRPS -------------------------------------------------------------------------------------
+
+
+def test_crps_equals_scoringrules():
+    rng = np.random.default_rng(1)
+    x = rng.negative_binomial(2, 0.05, (200, 500)).astype(float)
+    y = rng.negative_binomial(2, 0.05, 200).astype(float)
+    np.testing.assert_allclose(crps(x, y), sr.crps_ensemble(y, x), rtol=1e-12)
+    # the energy form E|X-y| - E|X-X'|/2 of the empirical distribution, as ViEWS scores it
+    np.testing.assert_allclose(crps(x, y), sr.crps_ensemble(y, x, estimator="nrg"), rtol=1e-10)
+
+
+def test_crps_hand_cases():
+    # samples [1,2,3], y=2: E|X-y| = 2/3, E|X-X'| = 8/9 over the 9 ordered pairs -> 2/3 - 4/9
+    assert crps([[1.0, 2.0, 3.0]], [2.0])[0] == pytest.approx(2 / 9)
+    # samples [0,0,0,10], y=0: E|X-y| = 2.5; 6 of 16 pairs differ by 10 -> E|X-X'| = 3.75
+    assert crps([[0.0, 0.0, 0.0, 10.0]], [0.0])[0] == pytest.approx(2.5 - 3.75 / 2)
+    # a point forecast: CRPS = absolute error
+    assert crps([[7.0, 7.0]], [3.0])[0] == pytest.approx(4.0)
+
+
+# --- intervals and coverage -------------------------------------------------------------------
+
+UNIFORM_0_100 = np.arange(101.0)[None, :]
+"""Sample quantiles of 0, 1, ..., 100 at level q are exactly 100 q (linear interpolation)."""
+
+
+@pytest.mark.parametrize(("y", "is90", "is50"), [
+    (50.0, 90.0, 50.0),                         # inside both: the width
+    (0.0, 90 + 20 * 5, 50 + 4 * 25),           # below: width + (2/alpha)(lower - y)
+    (100.0, 90 + 20 * 5, 50 + 4 * 25),         # above: width + (2/alpha)(y - upper)
+    (200.0, 90 + 20 * 105, 50 + 4 * 125),
+])
+def test_interval_score_hand_cases(y, is90, is50):
+    assert interval_score(UNIFORM_0_100, [y], 0.9)[0] == pytest.approx(is90)
+    assert interval_score(UNIFORM_0_100, [y], 0.5)[0] == pytest.approx(is50)
+
+
+def test_coverage_ends_included():
+    assert coverage(UNIFORM_0_100, [5.0], 0.9)[0] == 1.0
+    assert coverage(UNIFORM_0_100, [95.0], 0.9)[0] == 1.0
+    assert coverage(UNIFORM_0_100, [4.9], 0.9)[0] == 0.0
+    assert coverage(UNIFORM_0_100, [75.5], 0.5)[0] == 0.0
+
+
+def test_coverage_of_calibrated_and_overconfident_forecasts():
+    """4000 outcomes from N(mu_i, 1), forecasts of 1000 draws from the same distribution.
+    Empirical coverage is binomial around the nominal level (finite-sample quantiles shift it by
+    < 0.002); we accept |coverage - level| < 3.29 sd + 0.002: false-alarm rate 0.1% per check.
+    Forecasts with half the spread cover about 59% at 90% and must fail the same check."""
+    rng = np.random.default_rng(20241201)
+    n, m = 4000, 1000
+    mu = rng.normal(50, 10, n)
+    y = rng.normal(mu, 1.0)
+    good = rng.normal(mu[:, None], 1.0, (n, m))
+    narrow = rng.normal(mu[:, None], 0.5, (n, m))
+    for level in (0.5, 0.9):
+        tol = 3.29 * np.sqrt(level * (1 - level) / n) + 0.002
+        assert abs(coverage(good, y, level).mean() - level) < tol
+        assert abs(coverage(narrow, y, level).mean() - level) > tol
+
+
+# --- ViEWS binned log score -------------------------------------------------------------------
+
+TEN_DRAWS = np.array([[0, 0, 0, 0, 1, 2, 3, 7, 20, 2000]], dtype=float)
+
+
+@pytest.mark.parametrize(("y", "count"), [
+    (0.0, 4),      # bin {0}: four draws
+    (1.0, 2),      # bin 1-2: draws 1 and 2
+    (4.0, 1),      # bin 3-5: draw 3
+    (60.0, 0),     # bin 51-100: empty, only the pseudo-draw
+    (5000.0, 1),   # open top bin >1000: draw 2000
+])
+def test_binned_log_score_hand_cases(y, count):
+    # ViEWS: one pseudo-draw per bin, 11 bins, 10 draws -> p = (count + 1) / 21, score in bits
+    expected = -np.log2((count + 1) / 21)
+    assert binned_log_score(TEN_DRAWS, [y])[0] == pytest.approx(expected)
+
+
+def _views_ignorance_reference(observed, forecasts, bins):
+    """Transcription of the ViEWS 2023/24 challenge algorithm (prio-data/
+    prediction_competition_2023, evaluation/IgnoranceScore.py): digitize, append one of every
+    bin category to the draws, -log2 of the outcome category's share. Loops, no vectorisation."""
+    edges = list(bins)
+    out = []
+    for y, draws in zip(observed, forecasts, strict=True):
+        cats = list(np.digitize(draws, edges, right=False) - 1) + list(range(len(edges)))
+        c = Counter(cats)
+        out.append(-np.log2(c[np.digitize(y, edges, right=False) - 1] / len(cats)))
+    return np.array(out)
+
+
+def test_binned_log_score_matches_views_algorithm():
+    rng = np.random.default_rng(3)
+    x = rng.negative_binomial(0.3, 0.003, (300, 200)).astype(float)
+    y = rng.negative_binomial(0.3, 0.003, 300).astype(float)
+    views_edges = DEATH_BINS[:-1]  # ViEWS lists the finite edges; the last category is open
+    np.testing.assert_allclose(binned_log_score(x, y, DEATH_BINS),
+                               _views_ignorance_reference(y, x, views_edges))
+
+
+def test_displacement_bins_extend_death_bins():
+    assert DISPLACEMENT_BINS[:11] == DEATH_BINS[:11]
+    assert np.all(np.diff(DISPLACEMENT_BINS) > 0) and DISPLACEMENT_BINS[-1] == np.inf
+    # 30,000 and 300,000 displaced fall in different bins (both in the top bin of DEATH_BINS)
+    x = np.full((2, 10), 30_000.0)
+    s = binned_log_score(x, [30_000.0, 300_000.0], DISPLACEMENT_BINS)
+    assert s[0] == pytest.approx(-np.log2(11 / 30)) and s[1] == pytest.approx(-np.log2(1 / 30))
+
+
+def test_binned_log_score_rejects_values_outside_bins():
+    with pytest.raises(ValueError, match="outside the bins"):
+        binned_log_score([[1.0, 2.0]], [-1.0])
+
+
+# --- kernel log score -------------------------------------------------------------------------
+
+
+def test_log_score_equals_scoringrules_where_no_floor_or_cap_acts():
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 3, (50, 400))
+    y = rng.normal(0, 3, 50)
+    ours = log_score(x, y, scale="identity")
+    np.testing.assert_allclose(ours, sr.logs_ensemble(y, x, backend="numpy"), rtol=1e-12)
+    counts = rng.poisson(5, (50, 400)).astype(float)  # Silverman bandwidth ~0.1 > floor 0.05
+    obs = rng.poisson(5, 50).astype(float)
+    np.testing.assert_allclose(log_score(counts, obs),
+                               sr.logs_ensemble(np.log1p(obs), np.log1p(counts), backend="numpy"),
+                               rtol=1e-12)
+
+
+def test_log_score_floor_and_truncation():
+    zeros = np.zeros((2, 100))
+    s = log_score(zeros, [0.0, 100.0])
+    # all draws at 0: bandwidth floored at 0.05, density 1/(0.05 sqrt(2 pi)) at the outcome 0
+    assert s[0] == pytest.approx(np.log(0.05 * np.sqrt(2 * np.pi)))
+    assert s[1] == 10.0  # the density underflows: truncated at 10 nats, not inf
+
+
+# --- PIT --------------------------------------------------------------------------------------
+
+
+def test_pit_histogram_hand_cases():
+    np.testing.assert_allclose(pit_histogram([0.2], [0.4], 5), [0, 1, 0, 0, 0])
+    np.testing.assert_allclose(pit_histogram([0.1], [0.3], 5), [0.5, 0.5, 0, 0, 0])
+    np.testing.assert_allclose(pit_histogram([0.0, 1.0], [0.0, 1.0], 5), [0.5, 0, 0, 0, 0.5])
+    np.testing.assert_allclose(pit_histogram([0.0], [1.0], 4), [0.25] * 4)
+
+
+def test_pit_uniform_for_calibrated_counts_and_not_for_overconfident():
+    """Outcomes and 1000 draws from the same negative binomial (many zeros and ties): the
+    randomized PIT passes a KS test for uniformity at level 0.001 (false-alarm rate 0.1%), and
+    every bin of the non-randomized histogram is within 0.03 of 0.1 (4.5 binomial sd at n=2000;
+    false-alarm rate < 1e-4). Poisson draws with the right mean (too narrow) must fail both."""
+    rng = np.random.default_rng(7)
+    n, m = 2000, 1000
+    mean = rng.lognormal(2, 1, n)
+    p = 2 / (2 + mean)
+    y = rng.negative_binomial(2, p).astype(float)
+    good = rng.negative_binomial(2, p[:, None], (n, m)).astype(float)
+    narrow = rng.poisson(mean[:, None], (n, m)).astype(float)
+    for draws, calibrated in ((good, True), (narrow, False)):
+        u = pit(draws, y, rng=np.random.default_rng(11))
+        ks_p = stats.kstest(u, "uniform").pvalue
+        df = score_samples(draws, y)
+        hist = pit_histogram(df["pit_lower"], df["pit_upper"], 10)
+        assert hist.sum() == pytest.approx(1.0)
+        if calibrated:
+            assert ks_p > 0.001
+            assert np.all(np.abs(hist - 0.1) < 0.03), hist
+        else:
+            assert ks_p < 0.001
+            assert hist[0] > 0.2 and hist[-1] > 0.2  # U-shaped: outcomes in both tails
+
+
+def test_pit_restricted_to_positive_outcomes():
+    rng = np.random.default_rng(2)
+    y = np.array([0.0, 0.0, 5.0, 50.0])
+    df = score_samples(rng.poisson(5, (4, 500)).astype(float), y)
+    positive = df["observed"] > 0
+    hist = pit_histogram(df.loc[positive, "pit_lower"], df.loc[positive, "pit_upper"], 10)
+    assert hist.sum() == pytest.approx(1.0)
+    assert hist[-1] >= 0.5  # the outcome 50 lies above every draw: PIT 1
+
+
+# --- score_samples ----------------------------------------------------------------------------
+
+
+def test_score_samples_columns_and_consistency():
+    rng = np.random.default_rng(4)
+    x = rng.poisson(12, (30, 300)).astype(float)
+    y = rng.poisson(12, 30).astype(float)
+    df = score_samples(x, y, rng=1)
+    assert list(df.columns) == ["observed", *METRICS, "pit_lower", "pit_upper"]
+    np.testing.assert_allclose(df["crps"], crps(x, y))
+    np.testing.assert_allclose(df["mis_90"], interval_score(x, y, 0.9))
+    np.testing.assert_allclose(df["binned_log_score"], binned_log_score(x, y))
+    assert df["pit"].between(df["pit_lower"], df["pit_upper"]).all()
+    assert score_samples(x, y, rng=1).equals(df)  # reproducible from the seed
+
+
+@pytest.mark.parametrize(("x", "y", "message"), [
+    (np.ones((3, 10)), np.ones(2), "samples must be"),
+    (np.ones((3, 1)), np.ones(3), "at least 2 samples"),
+    (np.full((2, 10), np.nan), np.ones(2), "samples contain NaN"),
+    (np.ones((2, 10)), [1.0, np.nan], "observed contains NaN"),
+])
+def test_score_samples_rejects_bad_input(x, y, message):
+    with pytest.raises(ValueError, match=message):
+        score_samples(x, y)
+
+
+def test_summarise_scores_long_format():
+    df = pd.DataFrame({"model": ["a", "a", "b"], "crps": [1.0, 3.0, 5.0],
+                       "coverage_90": [1.0, 0.0, 1.0]})
+    long = summarise_scores(df, by=["model"])
+    assert list(long.columns) == ["model", "metric", "value", "n"]
+    got = long.set_index(["model", "metric"])["value"]
+    assert got[("a", "crps")] == 2.0 and got[("a", "coverage_90")] == 0.5
+    assert got[("b", "crps")] == 5.0
+    assert long.set_index(["model", "metric"])["n"][("a", "crps")] == 2
+
+
+# --- the scoring CLI --------------------------------------------------------------------------
+
+ORIGIN = "2024-12-01"
+N_DRAWS = 200
+
+
+def _make_run(tmp_path: Path, weights=None, with_mixture=False) -> Path:
+    """A run directory as models/results.py writes it: two scenarios, 10 daily horizons,
+    cumulative deaths ~ 10/day ('low') or 40/day ('high') at locations all and aleppo."""
+    run = tmp_path / "run"
+    run.mkdir()
+    config = {"schema_version": 1, "episode": {"origin": ORIGIN},
+              "forecast": {"horizon_days": 10, "draws": N_DRAWS, "seed": 1}}
+    if weights:
+        config["forecast"]["scenario_weights"] = weights
+    (run / "config.resolved.yaml").write_text(yaml.safe_dump(config))
+    (run / "run.json").write_text(json.dumps({"config_hash": config_hash(config),
+                                              "origin": ORIGIN, "seed": 1}))
+    rng = np.random.default_rng(0)
+    frames = []
+    scenarios = {"low": 10.0, "high": 40.0}
+    for sid, rate in scenarios.items():
+        for loc in ("all", "aleppo"):
+            for target, scale in (("cum_deaths", 1.0), ("cum_displaced", 500.0)):
+                paths = np.cumsum(rng.poisson(rate * scale, (N_DRAWS, 10)), axis=1)
+                frames.append(_long(sid, loc, target, paths))
+    if with_mixture:
+        frames.append(_long("mixture", "all", "cum_deaths", np.full((N_DRAWS, 10), 1e6)))
+        frames.append(_long("mixture", "aleppo", "cum_deaths", np.full((N_DRAWS, 10), 1e6)))
+        frames.append(_long("mixture", "all", "cum_displaced", np.full((N_DRAWS, 10), 1e6)))
+        frames.append(_long("mixture", "aleppo", "cum_displaced", np.full((N_DRAWS, 10), 1e6)))
+    pd.concat(frames, ignore_index=True).to_parquet(run / "samples.parquet")
+    return run
+
+
+def _long(sid, loc, target, paths):
+    draw, h = np.meshgrid(np.arange(paths.shape[0]), np.arange(1, paths.shape[1] + 1),
+                          indexing="ij")
+    return pd.DataFrame({"origin_date": ORIGIN, "scenario_id": sid, "location": loc,
+                         "target": target, "horizon": h.ravel(), "output_type": "sample",
+                         "output_type_id": draw.ravel(), "value": paths.ravel().astype(float)})
+
+
+def _outcomes(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "outcomes.csv"
+    p.write_text(text)
+    return p
+
+
+OUTCOMES = ("date,target,location,value,low,high\n"
+            "2024-11-30,cum_deaths,all,5,,\n"          # before the origin: skipped
+            "2024-12-04,cum_deaths,all,31,,\n"         # horizon 3
+            "2024-12-08,cum_deaths,aleppo,,60,80\n"    # horizon 7, a reported range
+            "2024-12-06,cum_displaced,all,26000,,\n"   # horizon 5
+            "2025-01-15,cum_deaths,all,900,,\n")       # beyond the 10-day horizon: skipped
+
+
+def test_cli_scores_scenarios_and_mixture(tmp_path, capsys):
+    run = _make_run(tmp_path, weights={"low": 0.75, "high": 0.25})
+    out = tmp_path / "scores.csv"
+    code = score_cli.main([str(run), str(_outcomes(tmp_path, OUTCOMES)), "--out", str(out)])
+    stdout = capsys.readouterr().out
+    assert code == 0
+    assert "scored 3 outcome(s); skipped 1 on or before the origin; skipped 1 beyond the " \
+           "forecast horizon" in stdout
+    assert "closest scenario (lowest CRPS): low" in stdout
+    per = pd.read_csv(out)
+    assert sorted(per["scenario_id"].unique()) == ["high", "low", "mixture"]
+    assert len(per) == 9
+    # the mixture pools disjoint draw blocks, scenarios in id order: draws 0-49 of 'high'
+    # (weight 0.25), draws 50-199 of 'low'
+    samples = pd.read_parquet(run / "samples.parquet")
+
+    def draws(sid):
+        s = samples[(samples.scenario_id == sid) & (samples.target == "cum_deaths")
+                    & (samples.location == "all") & (samples.horizon == 3)]
+        return s.sort_values("output_type_id")["value"].to_numpy()
+
+    pooled = np.concatenate([draws("high")[:50], draws("low")[50:]])
+    mix = per[(per.scenario_id == "mixture") & (per.horizon == 3)]
+    assert mix["crps"].iloc[0] == pytest.approx(crps(pooled[None, :], [31.0])[0])
+    # a range is scored at its midpoint, with the forecast probability of the range beside it
+    low_range = per[(per.scenario_id == "low") & (per.horizon == 7)].iloc[0]
+    aleppo = samples[(samples.scenario_id == "low") & (samples.target == "cum_deaths")
+                     & (samples.location == "aleppo") & (samples.horizon == 7)]["value"].to_numpy()
+    assert low_range["observed"] == 70
+    assert low_range["crps"] == pytest.approx(crps(aleppo[None, :], [70.0])[0])
+    assert low_range["prob_in_range"] == pytest.approx(np.mean((aleppo >= 60) & (aleppo <= 80)))
+
+
+def test_cli_uses_the_runs_own_mixture(tmp_path, capsys):
+    run = _make_run(tmp_path, weights={"low": 0.5, "high": 0.5}, with_mixture=True)
+    assert score_cli.main([str(run), str(_outcomes(tmp_path, OUTCOMES))]) == 0
+    capsys.readouterr()
+    loaded = score_cli.load_run(run)
+    outcomes, _ = score_cli.load_outcomes(tmp_path / "outcomes.csv", loaded)
+    per, _, closest = score_cli.score_run(loaded, outcomes)
+    # the stored mixture (all draws at 1e6) is used, not one rebuilt from the weights
+    assert (per.loc[per.scenario_id == "mixture", "crps"] > 1e5).all()
+    assert closest == "low"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("date,target,location,value\n2024-12-04,cum_deaths,all,31\n2024-13-01,cum_deaths,all,3\n",
+     r"outcomes.csv:3: column date: '2024-13-01' is not a date \(expected YYYY-MM-DD\)"),
+    ("date,target,location,value\n2024-12-04,cum_death,all,31\n",
+     r"outcomes.csv:2: column target: unknown target 'cum_death'; this run forecasts "
+     r"cum_deaths, cum_displaced"),
+    ("date,target,location,value\n2024-12-04,cum_deaths,idlib,31\n",
+     r"outcomes.csv:2: column location: unknown location 'idlib'; this run forecasts aleppo, all"),
+    ("date,target,location,value\n2024-12-04,cum_deaths,all,many\n",
+     r"outcomes.csv:2: column value: 'many' is not a number"),
+    ("date,target,location,low,high\n2024-12-04,cum_deaths,all,50,20\n",
+     r"outcomes.csv:2: column low: 50 is above high 20"),
+    ("date,target,location,value,low,high\n2024-12-04,cum_deaths,all,5,1,9\n",
+     r"outcomes.csv:2: give either value or low and high, not both"),
+    ("date,target,place,value\n2024-12-04,cum_deaths,all,5\n",
+     r"outcomes.csv: missing column\(s\) location"),
+    ("date,target,location,value\n2024-11-04,cum_deaths,all,5\n",
+     r"outcomes.csv: no outcome falls within the forecast \(origin 2024-12-01, horizons 1-10"),
+])
+def test_cli_bad_outcomes_one_line_exit_2(tmp_path, capsys, text, message):
+    run = _make_run(tmp_path)
+    code = score_cli.main([str(run), str(_outcomes(tmp_path, text))])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert re.search(message, err), err
+
+
+def test_cli_refuses_a_changed_config(tmp_path, capsys):
+    run = _make_run(tmp_path)
+    cfg = yaml.safe_load((run / "config.resolved.yaml").read_text())
+    cfg["forecast"]["draws"] = 999  # edited after the run
+    (run / "config.resolved.yaml").write_text(yaml.safe_dump(cfg))
+    assert score_cli.main([str(run), str(_outcomes(tmp_path, OUTCOMES))]) == 2
+    err = capsys.readouterr().err
+    assert "run.json: config_hash" in err and "does not match config.resolved.yaml" in err
+
+
+def test_cli_bad_run_directory(tmp_path, capsys):
+    run = _make_run(tmp_path)
+    (run / "samples.parquet").unlink()
+    assert score_cli.main([str(run), str(_outcomes(tmp_path, OUTCOMES))]) == 2
+    assert "samples.parquet: file not found" in capsys.readouterr().err
+    run2 = tmp_path / "run2"
+    run2.mkdir()
+    for f in ("run.json", "config.resolved.yaml"):
+        (run2 / f).write_text((run / f).read_text())
+    pd.DataFrame({"value": [1.0]}).to_parquet(run2 / "samples.parquet")
+    assert score_cli.main([str(run2), str(_outcomes(tmp_path, OUTCOMES))]) == 2
+    assert "samples.parquet: missing column(s) origin_date" in capsys.readouterr().err
+
+
+def test_cli_subprocess_exit_code_and_no_traceback(tmp_path):
+    run = _make_run(tmp_path)
+    bad = _outcomes(tmp_path, "date,target,location,value\nyesterday,cum_deaths,all,3\n")
+    proc = subprocess.run([sys.executable, "-m", "models.score", str(run), str(bad)],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().endswith("column date: 'yesterday' is not a date "
+                                        "(expected YYYY-MM-DD)")
