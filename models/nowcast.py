@@ -1,0 +1,447 @@
+"""Bayesian nowcast: the state of the conflict on the origin day, from a handful of reported figures.
+
+Model (days t = 0 .. T-1 from the episode start to the origin; regions r)::
+
+    log lambda[r, t] = a[r] + trend[r] * (t - (T-1)) + eps[r, t]          all-actor deaths/day
+    eps[r, t]        = persistence * eps[r, t-1] + innovation_sd * z[r, t]  (AR(1), stationary start)
+    mu_civ = civilian_share[r] * lambda,   mu_comb = (1 - civilian_share[r]) * lambda
+    deaths on day t | lambda  ~ NegBin(mean mu, size = dispersion)
+
+    displaced by day t = P[r] * (1 - exp(-displacement_per_death * sum_{s<=t} lambda[r, s] / P[r]))
+
+The displacement line is the expectation of a daily hazard 1 - exp(-d * deaths/P) applied to the
+people not yet displaced, the same hazard the Monte Carlo engine uses, so casualties and
+displacement come from the same driver and are bounded by the population P (no returns are
+assumed inside the first days).
+
+Observation model, per piece of evidence (``scenarios.evidence``, nested claims already separated):
+
+* deaths reported over a window W by reporting profile p: reported ~ share[p] x true count
+  (binomial thinning). The true window count is a sum of negative binomials; it is approximated by
+  one negative binomial with the same mean and variance (size = dispersion (sum mu)^2 / sum mu^2),
+  and binomial thinning of a negative binomial keeps its size, so
+  ``reported ~ NegBin(share[p] * sum_W mu, size_W)`` exactly under that approximation.
+  Exact values use the pmf, intervals ("dozens", "approximately 25") the summed pmf over the
+  interval, lower bounds ("at least") one minus the cdf below the bound;
+* displacement: ``log(reported) ~ Normal(log(share[p] * expected displaced in W), 0.3)``,
+  interval-censored likewise (counts of tens of thousands: the count noise is negligible).
+
+Assumptions stated: different reports are conditionally independent given the latent intensity;
+the population at risk is uncertain only within its stated range; reporting shares are fixed over
+the episode. Priors and their bases: :mod:`models.priors`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+import xarray as xr
+
+from models.priors import DISPLACEMENT_REPORT_LOG_SD, PRIORS
+from models.state import NowcastState
+from scenarios.evidence import Observation, observations
+from scenarios.lexicon import parse_value
+from scenarios.schema import Config
+
+QUANTITY_CODE = {"civilian_deaths": 0, "combatant_deaths": 1, "deaths": 2}
+MAX_GRID = 20_000
+"""Largest interval of reported deaths summed term by term (wider intervals are rejected)."""
+KEY_PARAMETERS = ("intensity_at_origin", "trend", "civilian_share", "displacement_per_death",
+                  "reporting_share", "dispersion", "population_at_risk")
+
+RHAT_MAX = 1.01
+ESS_MIN = 400
+
+
+@dataclass
+class EvidenceArrays:
+    """Evidence as the arrays the model reads. ``death_*`` rows are reported deaths, ``disp_*``
+    rows reported displacement; grids hold the counts summed for interval evidence."""
+
+    death: list[Observation]
+    disp: list[Observation]
+    grid_start: np.ndarray = field(repr=False)
+    grid_width: np.ndarray = field(repr=False)
+    complement: np.ndarray = field(repr=False)
+    disp_log_low: np.ndarray = field(repr=False)
+    disp_log_high: np.ndarray = field(repr=False)
+
+    @classmethod
+    def from_observations(cls, obs: list[Observation]) -> EvidenceArrays:
+        death = [o for o in obs if o.quantity != "displaced"]
+        disp = [o for o in obs if o.quantity == "displaced"]
+        start, width, comp = [], [], []
+        for o in death:
+            if math.isinf(o.high):  # P(Y >= low) = 1 - P(Y <= low - 1)
+                s, w, c = 0, int(o.low), 1.0
+            else:
+                s, w, c = int(o.low), int(o.high - o.low) + 1, 0.0
+            if w > MAX_GRID:
+                raise ValueError(f"evidence '{o.evidence_id}': reported deaths interval "
+                                 f"[{o.low:g}, {o.high:g}] is wider than {MAX_GRID:,}")
+            start.append(s), width.append(w), comp.append(c)
+        return cls(
+            death, disp,
+            grid_start=np.array(start, dtype="int64"), grid_width=np.array(width, dtype="int64"),
+            complement=np.array(comp, dtype="float64"),
+            disp_log_low=np.log(np.maximum([o.low for o in disp], 0.5)),
+            disp_log_high=np.log(np.minimum([o.high for o in disp], 1e12)),
+        )
+
+    def grid(self, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(values, mask) of shape (n_death, J): the counts summed for each death observation."""
+        j = max(int(self.grid_width.max(initial=1)), 1) if width is None else width
+        values = self.grid_start[:, None] + np.arange(j)[None, :]
+        mask = np.arange(j)[None, :] < self.grid_width[:, None]
+        return values.astype("float64"), mask.astype("float64")
+
+    @property
+    def ids(self) -> list[str]:
+        return [o.evidence_id for o in self.death + self.disp]
+
+
+def _population_prior(config: Config, lexicon) -> tuple[np.ndarray, np.ndarray]:
+    """(mu, sigma) of log population per region from the stated figure: its interval is the 90%
+    interval; an exact figure gets +-2%."""
+    mu, sigma = [], []
+    for region in config.episode.regions.values():
+        v = parse_value(region.population_at_risk.value, lexicon)
+        low, high = (v.low * 0.98, v.high * 1.02) if v.kind == "exact" else (v.low, v.high)
+        if math.isinf(high) or low <= 0:
+            raise ValueError(f"population of {region.name}: need a finite range, got {v.text!r}")
+        mu.append((math.log(low) + math.log(high)) / 2)
+        sigma.append((math.log(high) - math.log(low)) / (2 * 1.6448536))
+    return np.array(mu), np.array(sigma)
+
+
+def _lognormal(name, prior, dims=None):
+    spec = prior.spec
+    return pm.LogNormal(name, mu=spec.mu, sigma=spec.sigma, dims=dims)
+
+
+def _beta(name, spec, dims=None):
+    a, b = spec.alpha_beta
+    return pm.Beta(name, alpha=a, beta=b, dims=dims)
+
+
+def _nb_logpmf(y, mean, size):
+    return (pt.gammaln(y + size) - pt.gammaln(size) - pt.gammaln(y + 1)
+            + size * (pt.log(size) - pt.log(size + mean)) + y * (pt.log(mean) - pt.log(size + mean)))
+
+
+def _normal_logcdf(z):
+    """log Phi(z), written with erfc only (no erfcx: every NUTS backend compiles it)."""
+    return pt.log(pt.maximum(0.5 * pt.erfc(-z / np.sqrt(2.0)), 1e-300))
+
+
+class NowcastModel:
+    """The PyMC model of one config's episode and evidence, compiled once and refitted with new
+    evidence values through data containers (SBC, sweeps, several scenarios sharing evidence)."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.regions = list(config.episode.regions)
+        self.n_days = config.episode.observed_days
+        self.reporting = list(config.reporting)
+        self.evidence = EvidenceArrays.from_observations(observations(config))
+        self.model = self._build()
+        self._compiled = None
+
+    # -- model ---------------------------------------------------------------------------------
+    def _build(self) -> pm.Model:
+        cfg, ev, T = self.config, self.evidence, self.n_days
+        coords = {"region": self.regions, "day": np.arange(T), "reporting": self.reporting,
+                  "evidence": ev.ids, "death_evidence": [o.evidence_id for o in ev.death],
+                  "displacement_evidence": [o.evidence_id for o in ev.disp]}
+        pop_mu, pop_sigma = _population_prior(cfg, cfg.lexicon)
+        with pm.Model(coords=coords) as model:
+            intensity = PRIORS["intensity_at_origin"].spec
+            a = pm.Normal("log_base_intensity", mu=intensity.mu, sigma=intensity.sigma, dims="region")
+            trend = pm.Normal("trend", mu=PRIORS["trend"].spec.mean, sigma=PRIORS["trend"].spec.sd,
+                              dims="region")
+            phi = _beta("persistence", PRIORS["persistence"].spec)
+            sigma = _lognormal("innovation_sd", PRIORS["innovation_sd"])
+            z = pm.Normal("innovation_z", 0.0, 1.0, dims=("region", "day"))
+            lag = np.subtract.outer(np.arange(T), np.arange(T))  # t - s
+            weights = pt.switch(lag >= 0, phi ** np.maximum(lag, 0), 0.0)
+            first = np.zeros(T)
+            first[0] = 1.0  # stationary start: eps[0] ~ N(0, sigma^2 / (1 - phi^2))
+            scale = sigma * (first / pt.sqrt(1 - phi**2) + (1 - first))
+            eps = pm.Deterministic("ar_deviation_path", (z * scale) @ weights.T, dims=("region", "day"))
+            days_to_origin = np.arange(T) - (T - 1)
+            log_lam = a[:, None] + trend[:, None] * days_to_origin[None, :] + eps
+            lam = pm.Deterministic("intensity", pt.exp(log_lam), dims=("region", "day"))
+            pm.Deterministic("intensity_at_origin", lam[:, -1], dims="region")
+            civ = _beta("civilian_share", PRIORS["civilian_share"].spec, dims="region")
+            size = _lognormal("dispersion", PRIORS["dispersion"])
+            ratio = _lognormal("displacement_per_death", PRIORS["displacement_per_death"])
+            pop = pm.LogNormal("population_at_risk", mu=pop_mu, sigma=pop_sigma, dims="region")
+            share = pm.Beta("reporting_share",
+                            alpha=[cfg.reporting[p].share.alpha_beta[0] for p in self.reporting],
+                            beta=[cfg.reporting[p].share.alpha_beta[1] for p in self.reporting],
+                            dims="reporting")
+            cum_lam = pt.cumsum(lam, axis=1)
+            pm.Deterministic("displaced_at_origin",
+                             pop * (1 - pt.exp(-ratio * cum_lam[:, -1] / pop)), dims="region")
+
+            expected = []
+            if ev.death:
+                r_idx = np.array([self.regions.index(o.region) for o in ev.death])
+                q_idx = np.array([QUANTITY_CODE[o.quantity] for o in ev.death])
+                p_idx = np.array([self.reporting.index(o.reporting) for o in ev.death])
+                window = np.array([[o.first_day <= t <= o.last_day for t in range(T)]
+                                   for o in ev.death], dtype="float64")
+                cat = pt.stack([civ, 1 - civ, pt.ones_like(civ)])  # (quantity, region)
+                series = cat[q_idx, r_idx][:, None] * lam[r_idx]  # (obs, day)
+                true_mean = (window * series).sum(axis=1)
+                true_sq = (window * series**2).sum(axis=1)
+                obs_size = size * true_mean**2 / true_sq
+                rep_mean = share[p_idx] * true_mean
+                values, mask = ev.grid()
+                grid = pm.Data("death_grid", values)
+                grid_mask = pm.Data("death_grid_mask", mask)
+                complement = pm.Data("death_complement", ev.complement)
+                terms = _nb_logpmf(grid, rep_mean[:, None], obs_size[:, None])
+                lse = pt.logsumexp(pt.switch(grid_mask > 0, terms, -np.inf), axis=1)
+                lse = pt.minimum(lse, -1e-12)  # a cdf below 1, so log1mexp stays finite
+                death_logp = pt.switch(complement > 0, pt.log1mexp(lse), lse)
+                pm.Potential("death_evidence_loglik", death_logp.sum())
+                expected.append(true_mean)
+            if ev.disp:
+                r_idx = np.array([self.regions.index(o.region) for o in ev.disp])
+                p_idx = np.array([self.reporting.index(o.reporting) for o in ev.disp])
+                first_day = np.array([o.first_day for o in ev.disp])
+                last_day = np.array([o.last_day for o in ev.disp])
+                padded = pt.concatenate([pt.zeros((len(self.regions), 1)), cum_lam], axis=1)
+                before = padded[r_idx, first_day]
+                through = padded[r_idx, last_day + 1]
+                p = pop[r_idx]
+                true_disp = p * (pt.exp(-ratio * before / p) - pt.exp(-ratio * through / p))
+                loc = pt.log(share[p_idx] * true_disp)
+                log_low = pm.Data("disp_log_low", ev.disp_log_low)
+                log_high = pm.Data("disp_log_high", ev.disp_log_high)
+                s = DISPLACEMENT_REPORT_LOG_SD
+                hi = _normal_logcdf((log_high - loc) / s)
+                lo = _normal_logcdf((log_low - loc) / s)
+                point = -0.5 * ((log_low - loc) / s) ** 2 - np.log(s * np.sqrt(2 * np.pi))
+                exact = np.isclose(ev.disp_log_low, ev.disp_log_high)
+                disp_logp = pt.switch(exact, point, pm.math.logdiffexp(hi, pt.minimum(lo, hi - 1e-9)))
+                pm.Potential("displacement_evidence_loglik", disp_logp.sum())
+                expected.append(true_disp)
+            pm.Deterministic("expected_true_count", pt.concatenate(expected), dims="evidence")
+        return model
+
+    # -- sampling --------------------------------------------------------------------------------
+    def set_evidence(self, evidence: EvidenceArrays, grid_width: int | None = None) -> None:
+        """Replace the evidence values (same rows and windows) without rebuilding the model."""
+        values, mask = evidence.grid(grid_width)
+        data = {}
+        if evidence.death:
+            data |= {"death_grid": values, "death_grid_mask": mask,
+                     "death_complement": evidence.complement}
+        if evidence.disp:
+            data |= {"disp_log_low": evidence.disp_log_low, "disp_log_high": evidence.disp_log_high}
+        self._data = data
+        with self.model:
+            pm.set_data(data)
+
+    def compiled(self):
+        """The nutpie-compiled model (compiled once per process and reused)."""
+        if self._compiled is None:
+            import nutpie
+
+            self._compiled = nutpie.compile_pymc_model(self.model, freeze_model=False)
+        return self._compiled
+
+    def sample(self, *, seed: int, sampler: str = "nutpie", chains: int = 4, tune: int = 1000,
+               draws: int = 1000, target_accept: float = 0.95, progress: bool = False) -> az.InferenceData:
+        """Posterior draws (chains x draws) with sample stats."""
+        if sampler == "nutpie":
+            import nutpie
+
+            compiled = self.compiled()
+            if getattr(self, "_data", None):
+                compiled = compiled.with_data(**self._data)
+            idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
+                                  target_accept=target_accept, progress_bar=progress,
+                                  save_warmup=False, cores=min(chains, 2))
+            return idata
+        if sampler == "pymc":
+            with self.model, warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                return pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, 2),
+                                 random_seed=seed, target_accept=target_accept,
+                                 progressbar=progress, compute_convergence_checks=False)
+        raise ValueError(f"unknown sampler {sampler!r} (nutpie or pymc)")
+
+    def sample_prior(self, draws: int, seed: int) -> xr.Dataset:
+        # The potentials (the evidence) are deliberately left out: this is the prior.
+        with self.model, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
+            return pm.sample_prior_predictive(draws=draws, random_seed=seed).prior
+
+    # -- predictive --------------------------------------------------------------------------------
+    def simulate_reports(self, params: xr.Dataset, rng: np.random.Generator) -> np.ndarray:
+        """Reported values each piece of evidence would show, for each draw in ``params``
+        (dims chain, draw): shape (chain, draw, evidence)."""
+        ev = self.evidence
+        expected = params["expected_true_count"].values  # (c, d, evidence)
+        share = params["reporting_share"].values
+        out = np.empty(expected.shape)
+        n_death = len(ev.death)
+        if n_death:
+            T = self.n_days
+            lam = params["intensity"].values  # (c, d, region, day)
+            civ = params["civilian_share"].values
+            size = params["dispersion"].values
+            for i, o in enumerate(ev.death):
+                r = self.regions.index(o.region)
+                f = {0: civ[..., r], 1: 1 - civ[..., r], 2: np.ones_like(civ[..., r])}[QUANTITY_CODE[o.quantity]]
+                w = (np.arange(T) >= o.first_day) & (np.arange(T) <= o.last_day)
+                series = f[..., None] * lam[..., r, :] * w
+                m = series.sum(-1)
+                k = size * m**2 / (series**2).sum(-1)
+                mean = share[..., self.reporting.index(o.reporting)] * m
+                out[..., i] = rng.negative_binomial(k, k / (k + mean))
+        for j, o in enumerate(ev.disp):
+            mean = share[..., self.reporting.index(o.reporting)] * expected[..., n_death + j]
+            out[..., n_death + j] = np.round(mean * rng.lognormal(0, DISPLACEMENT_REPORT_LOG_SD, mean.shape))
+        return out
+
+    def state(self, posterior: xr.Dataset, rng: np.random.Generator) -> NowcastState:
+        """The :class:`NowcastState` for every posterior draw (chains stacked)."""
+        post = posterior.stack(sample=("chain", "draw")).transpose("sample", ...)
+        lam = post["intensity"].values  # (n, R, T)
+        eps = post["ar_deviation_path"].values
+        civ = post["civilian_share"].values
+        size = post["dispersion"].values
+        n, R = lam.shape[0], lam.shape[1]
+        # Deaths from the start to the origin: a draw of the latent counts given the intensity.
+        civ_mean = lam * civ[:, :, None]
+        k = size[:, None, None]
+        civ_deaths = rng.negative_binomial(k, k / (k + civ_mean)).sum(-1)
+        comb_mean = lam * (1 - civ[:, :, None])
+        comb_deaths = rng.negative_binomial(k, k / (k + comb_mean)).sum(-1)
+        return NowcastState(
+            regions=tuple(self.regions),
+            log_intensity=np.log(lam[:, :, -1]),
+            ar_deviation=eps[:, :, -1],
+            trend=post["trend"].values,
+            persistence=post["persistence"].values,
+            innovation_sd=post["innovation_sd"].values,
+            dispersion=size,
+            civilian_share=civ,
+            displacement_per_death=np.repeat(post["displacement_per_death"].values[:, None], R, axis=1),
+            population_at_risk=post["population_at_risk"].values,
+            displaced_at_origin=post["displaced_at_origin"].values,
+            deaths_to_origin=np.stack([civ_deaths, comb_deaths], axis=-1).astype("float64"),
+        )
+
+
+def diagnose(posterior: xr.Dataset, sample_stats: xr.Dataset, sampler: str) -> dict:
+    """R-hat, bulk/tail ESS over all free parameters and divergences, checked against the targets
+    (R-hat <= 1.01, ESS >= 400, no divergences)."""
+    free = [v for v in posterior.data_vars if v not in
+            ("intensity", "ar_deviation_path", "intensity_at_origin", "displaced_at_origin",
+             "expected_true_count")]
+    ds = posterior[free]
+    rhat = az.rhat(ds)
+    ess_bulk = az.ess(ds, method="bulk")
+    ess_tail = az.ess(ds, method="tail")
+
+    def worst(d, fn):
+        return float(fn([fn(d[v].values) for v in d.data_vars]))
+
+    divergences = int(sample_stats["diverging"].values.sum()) if "diverging" in sample_stats else 0
+    out = {"sampler": sampler, "max_rhat": worst(rhat, np.nanmax),
+           "min_ess_bulk": worst(ess_bulk, np.nanmin), "min_ess_tail": worst(ess_tail, np.nanmin),
+           "divergences": divergences, "chains": int(posterior.sizes["chain"]),
+           "draws": int(posterior.sizes["draw"])}
+    messages = []
+    if not out["max_rhat"] <= RHAT_MAX:
+        messages.append(f"max R-hat {out['max_rhat']:.3f} > {RHAT_MAX}")
+    if not out["min_ess_bulk"] >= ESS_MIN:
+        messages.append(f"min bulk ESS {out['min_ess_bulk']:.0f} < {ESS_MIN}")
+    if not out["min_ess_tail"] >= ESS_MIN:
+        messages.append(f"min tail ESS {out['min_ess_tail']:.0f} < {ESS_MIN}")
+    if divergences:
+        messages.append(f"{divergences} divergent transitions")
+    out["passed"] = not messages
+    out["messages"] = messages
+    return out
+
+
+def _add_groups(idata: az.InferenceData, **groups: xr.Dataset) -> None:
+    """Add groups, merging into any the sampler already wrote (PyMC writes constant_data)."""
+    for name, ds in groups.items():
+        if name in idata.groups():
+            getattr(idata, name).update(ds)
+        else:
+            idata.add_groups({name: ds})
+
+
+@dataclass
+class NowcastFit:
+    idata: az.InferenceData
+    state: NowcastState
+    diagnostics: dict
+    seconds: dict
+
+
+def fit_nowcast(config: Config, *, seed: int | None = None, sampler: str | None = None,
+                model: NowcastModel | None = None, progress: bool = False) -> NowcastFit:
+    """Fit the nowcast for a config: prior draws, posterior (NUTS), predictive reports, diagnostics,
+    and the :class:`NowcastState` handed to the Monte Carlo engine."""
+    f = config.forecast
+    seed = f.seed if seed is None else seed
+    sampler = sampler or f.sampler
+    times = {}
+    t0 = time.perf_counter()
+    model = model or NowcastModel(config)
+    if sampler == "nutpie":
+        model.compiled()
+    times["compile"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    idata = model.sample(seed=seed, sampler=sampler, chains=f.chains, tune=f.tune,
+                         draws=f.posterior_draws, target_accept=f.target_accept, progress=progress)
+    times["sample"] = time.perf_counter() - t0
+    rng = np.random.default_rng([seed, 1])
+    prior = model.sample_prior(draws=1000, seed=seed + 1)
+    ev = model.evidence
+    reported_dims = ("chain", "draw", "evidence")
+    post_rep = model.simulate_reports(idata.posterior, rng)
+    prior_rep = model.simulate_reports(prior, rng)
+    lows = np.array([o.low for o in ev.death + ev.disp])
+    highs = np.array([o.high for o in ev.death + ev.disp])
+    coords = {"evidence": ev.ids}
+    _add_groups(
+        idata,
+        prior=prior,
+        posterior_predictive=xr.Dataset({"reported": (reported_dims, post_rep)},
+                                        coords=coords | {"chain": idata.posterior.chain,
+                                                         "draw": idata.posterior.draw}),
+        prior_predictive=xr.Dataset({"reported": (reported_dims, prior_rep)},
+                                    coords=coords | {"chain": prior.chain, "draw": prior.draw}),
+        observed_data=xr.Dataset({"reported_low": ("evidence", lows),
+                                  "reported_high": ("evidence", highs)}, coords=coords),
+        constant_data=xr.Dataset({
+            "evidence_low": ("evidence", lows), "evidence_high": ("evidence", highs),
+            "evidence_first_day": ("evidence", [o.first_day for o in ev.death + ev.disp]),
+            "evidence_last_day": ("evidence", [o.last_day for o in ev.death + ev.disp]),
+            "evidence_quantity": ("evidence", [o.quantity for o in ev.death + ev.disp]),
+            "evidence_region": ("evidence", [o.region for o in ev.death + ev.disp]),
+            "evidence_text": ("evidence", [o.text for o in ev.death + ev.disp]),
+        }, coords=coords),
+    )
+    idata.attrs["key_parameters"] = list(KEY_PARAMETERS)
+    diagnostics = diagnose(idata.posterior, idata.sample_stats, sampler)
+    state = model.state(idata.posterior, rng)
+    state.validate()
+    return NowcastFit(idata=idata, state=state, diagnostics=diagnostics, seconds=times)
