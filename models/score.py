@@ -137,21 +137,26 @@ def _read_samples(path: Path, origin: dt.date) -> pd.DataFrame:
         shown = sorted(set(df["origin_date"].astype(str)))[:3]
         raise ScoreInputError(f"{path}: column origin_date: {', '.join(shown)} differs from "
                               f"run.json origin {origin}")
+    # hubverse allows any draw identifier: numeric ids sort as numbers, others as strings
+    draw = pd.to_numeric(df["output_type_id"], errors="coerce")
     out = pd.DataFrame({
         "scenario_id": df["scenario_id"].astype(str).to_numpy(),
         "location": df["location"].astype(str).to_numpy(),
         "target": df["target"].astype(str).to_numpy(),
         "horizon": pd.to_numeric(df["horizon"], errors="coerce").to_numpy(),
-        "draw": pd.to_numeric(df["output_type_id"], errors="coerce").to_numpy(),
+        "draw": (draw.astype(np.int64) if draw.notna().all() and (draw == draw.round()).all()
+                 else df["output_type_id"].astype(str)).to_numpy(),
         "value": pd.to_numeric(df["value"], errors="coerce").to_numpy(),
     })
-    for col, src in (("horizon", "horizon"), ("draw", "output_type_id"), ("value", "value")):
+    for col in ("horizon", "value"):
         bad = ~np.isfinite(out[col].to_numpy(dtype=float))
         if bad.any():
-            raise ScoreInputError(f"{path}: column {src}: {int(bad.sum())} value(s) are not "
+            raise ScoreInputError(f"{path}: column {col}: {int(bad.sum())} value(s) are not "
                                   "finite numbers")
+    if (out["value"] < 0).any():
+        raise ScoreInputError(f"{path}: column value: {int((out['value'] < 0).sum())} negative "
+                              "value(s); forecast targets are counts of people (>= 0)")
     out["horizon"] = out["horizon"].astype(np.int64)
-    out["draw"] = out["draw"].astype(np.int64)
     return out
 
 
@@ -266,6 +271,9 @@ def _draw_matrices(run: Run, keys: pd.DataFrame) -> dict[str, np.ndarray]:
                 f"{run.directory / 'samples.parquet'}: scenario {sid} has missing draws at target "
                 f"{bad[0]}, location {bad[1]}, horizon {bad[2]} (every draw index must appear at "
                 "every horizon)")
+        if wide.shape[1] < 2:
+            raise ScoreInputError(f"{run.directory / 'samples.parquet'}: scenario {sid} has "
+                                  f"{wide.shape[1]} draw; scoring needs at least 2")
         out[sid] = wide.to_numpy(dtype=float)
     return out
 

@@ -49,7 +49,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import scoringrules as sr
 
 __all__ = [
     "DEATH_BINS",
@@ -90,6 +89,14 @@ MAX_LOG_SCORE = 10.0
 """Truncation of the kernel log score (nats), see the module docstring."""
 
 
+def _sr():
+    """scoringrules, imported on first use: it compiles its numba kernels at import (~3 s of
+    CPU), which a command that stops at bad input should not pay."""
+    import scoringrules
+
+    return scoringrules
+
+
 def _check(samples, observed) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(samples, dtype=float)
     y = np.asarray(observed, dtype=float)
@@ -121,7 +128,7 @@ def _alpha(level: float) -> float:
 def crps(samples, observed) -> np.ndarray:
     """CRPS of the samples' empirical distribution at each outcome (units of the outcome)."""
     x, y = _check(samples, observed)
-    return np.asarray(sr.crps_ensemble(y, np.sort(x, axis=1), estimator="qd",
+    return np.asarray(_sr().crps_ensemble(y, np.sort(x, axis=1), estimator="qd",
                                        sorted_ensemble=True), dtype=float)
 
 
@@ -152,7 +159,7 @@ def log_score(samples, observed, *, scale: str = "log1p", min_bandwidth: float =
     bw = np.maximum(_silverman_bandwidth(x), min_bandwidth)
     # Far outside the draws the kernel density underflows to 0 (score inf): truncated below.
     with np.errstate(divide="ignore", under="ignore"):
-        s = np.asarray(sr.logs_ensemble(y, x, bw=bw, backend="numpy"), dtype=float)
+        s = np.asarray(_sr().logs_ensemble(y, x, bw=bw, backend="numpy"), dtype=float)
     return np.minimum(s, max_score)
 
 
@@ -197,7 +204,7 @@ def interval_score(samples, observed, level: float = 0.9) -> np.ndarray:
     ``(u - l) + (2/alpha)(l - y)[y < l] + (2/alpha)(y - u)[y > u]``, ``alpha = 1 - level``."""
     x, y = _check(samples, observed)
     lower, upper = interval_bounds(x, level)
-    s = sr.interval_score(y, lower, upper, _alpha(level), backend="numpy")
+    s = _sr().interval_score(y, lower, upper, _alpha(level), backend="numpy")
     return np.asarray(s, dtype=float).reshape(y.shape)  # scoringrules squeezes a single outcome
 
 

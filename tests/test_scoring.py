@@ -424,3 +424,21 @@ def test_cli_subprocess_exit_code_and_no_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().endswith("column date: 'yesterday' is not a date "
                                         "(expected YYYY-MM-DD)")
+
+
+def test_cli_accepts_string_draw_ids_and_refuses_negative_draws(tmp_path, capsys):
+    run = _make_run(tmp_path)
+    samples = pd.read_parquet(run / "samples.parquet")
+    expected = score_cli.score_run(score_cli.load_run(run),
+                                   score_cli.load_outcomes(_outcomes(tmp_path, OUTCOMES),
+                                                           score_cli.load_run(run))[0])[0]
+    samples["output_type_id"] = "d" + samples["output_type_id"].astype(str).str.zfill(3)
+    samples.to_parquet(run / "samples.parquet")
+    loaded = score_cli.load_run(run)
+    got = score_cli.score_run(loaded, score_cli.load_outcomes(tmp_path / "outcomes.csv",
+                                                              loaded)[0])[0]
+    np.testing.assert_allclose(got["crps"], expected["crps"])
+    samples.loc[5, "value"] = -1.0
+    samples.to_parquet(run / "samples.parquet")
+    assert score_cli.main([str(run), str(tmp_path / "outcomes.csv")]) == 2
+    assert "column value: 1 negative value(s)" in capsys.readouterr().err
