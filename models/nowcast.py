@@ -131,7 +131,39 @@ def _beta(name, spec, dims=None):
     return pm.Beta(name, alpha=a, beta=b, dims=dims)
 
 
-def _nb_logpmf(y, mean, size):
+def latent_intensity(n_steps: int, priors: dict, *, series_dim: str, time_dim: str):
+    """The latent intensity shared by the event (daily) and the backtest (monthly) models, built
+    inside the current PyMC model::
+
+        log lambda[s, t] = log_base_intensity[s] + trend[s] * (t - (n_steps-1)) + eps[s, t]
+        eps[s, t] = persistence * eps[s, t-1] + innovation_sd * z[s, t], eps[s, 0] stationary
+
+    ``priors`` maps intensity_at_origin (LogNormal, events per time step), trend (Normal, per
+    step), persistence (Beta) and innovation_sd (LogNormal) to :class:`models.priors.Prior`.
+    Non-centred (z ~ N(0, 1)) so NUTS samples it without funnels. Returns (lambda, eps).
+    """
+    T = n_steps
+    intensity = priors["intensity_at_origin"].spec
+    a = pm.Normal("log_base_intensity", mu=intensity.mu, sigma=intensity.sigma, dims=series_dim)
+    trend = pm.Normal("trend", mu=priors["trend"].spec.mean, sigma=priors["trend"].spec.sd,
+                      dims=series_dim)
+    phi = _beta("persistence", priors["persistence"].spec)
+    sigma = _lognormal("innovation_sd", priors["innovation_sd"])
+    z = pm.Normal("innovation_z", 0.0, 1.0, dims=(series_dim, time_dim))
+    lag = np.subtract.outer(np.arange(T), np.arange(T))  # t - s
+    weights = pt.switch(lag >= 0, phi ** np.maximum(lag, 0), 0.0)
+    first = np.zeros(T)
+    first[0] = 1.0  # stationary start: eps[0] ~ N(0, sigma^2 / (1 - phi^2))
+    scale = sigma * (first / pt.sqrt(1 - phi**2) + (1 - first))
+    eps = pm.Deterministic("ar_deviation_path", (z * scale) @ weights.T, dims=(series_dim, time_dim))
+    steps_to_origin = np.arange(T) - (T - 1)
+    log_lam = a[:, None] + trend[:, None] * steps_to_origin[None, :] + eps
+    lam = pm.Deterministic("intensity", pt.exp(log_lam), dims=(series_dim, time_dim))
+    return lam, eps
+
+
+def nb_logpmf(y, mean, size):
+    """Negative-binomial log pmf of count ``y`` with the given mean and size (PyTensor)."""
     return (pt.gammaln(y + size) - pt.gammaln(size) - pt.gammaln(y + 1)
             + size * (pt.log(size) - pt.log(size + mean)) + y * (pt.log(mean) - pt.log(size + mean)))
 
@@ -162,22 +194,7 @@ class NowcastModel:
                   "displacement_evidence": [o.evidence_id for o in ev.disp]}
         pop_mu, pop_sigma = _population_prior(cfg, cfg.lexicon)
         with pm.Model(coords=coords) as model:
-            intensity = PRIORS["intensity_at_origin"].spec
-            a = pm.Normal("log_base_intensity", mu=intensity.mu, sigma=intensity.sigma, dims="region")
-            trend = pm.Normal("trend", mu=PRIORS["trend"].spec.mean, sigma=PRIORS["trend"].spec.sd,
-                              dims="region")
-            phi = _beta("persistence", PRIORS["persistence"].spec)
-            sigma = _lognormal("innovation_sd", PRIORS["innovation_sd"])
-            z = pm.Normal("innovation_z", 0.0, 1.0, dims=("region", "day"))
-            lag = np.subtract.outer(np.arange(T), np.arange(T))  # t - s
-            weights = pt.switch(lag >= 0, phi ** np.maximum(lag, 0), 0.0)
-            first = np.zeros(T)
-            first[0] = 1.0  # stationary start: eps[0] ~ N(0, sigma^2 / (1 - phi^2))
-            scale = sigma * (first / pt.sqrt(1 - phi**2) + (1 - first))
-            eps = pm.Deterministic("ar_deviation_path", (z * scale) @ weights.T, dims=("region", "day"))
-            days_to_origin = np.arange(T) - (T - 1)
-            log_lam = a[:, None] + trend[:, None] * days_to_origin[None, :] + eps
-            lam = pm.Deterministic("intensity", pt.exp(log_lam), dims=("region", "day"))
+            lam, _ = latent_intensity(T, PRIORS, series_dim="region", time_dim="day")
             pm.Deterministic("intensity_at_origin", lam[:, -1], dims="region")
             civ = _beta("civilian_share", PRIORS["civilian_share"].spec, dims="region")
             size = _lognormal("dispersion", PRIORS["dispersion"])
@@ -208,7 +225,7 @@ class NowcastModel:
                 grid = pm.Data("death_grid", values)
                 grid_mask = pm.Data("death_grid_mask", mask)
                 complement = pm.Data("death_complement", ev.complement)
-                terms = _nb_logpmf(grid, rep_mean[:, None], obs_size[:, None])
+                terms = nb_logpmf(grid, rep_mean[:, None], obs_size[:, None])
                 lse = pt.logsumexp(pt.switch(grid_mask > 0, terms, -np.inf), axis=1)
                 lse = pt.minimum(lse, -1e-12)  # a cdf below 1, so log1mexp stays finite
                 death_logp = pt.switch(complement > 0, pt.log1mexp(lse), lse)
@@ -322,7 +339,7 @@ class NowcastModel:
         eps = post["ar_deviation_path"].values
         civ = post["civilian_share"].values
         size = post["dispersion"].values
-        n, R = lam.shape[0], lam.shape[1]
+        R = lam.shape[1]
         # Deaths from the start to the origin: a draw of the latent counts given the intensity.
         civ_mean = lam * civ[:, :, None]
         k = size[:, None, None]

@@ -87,7 +87,7 @@ def _read_yaml(path: Path) -> tuple[dict, dict[Path_, tuple[str, int]]]:
                 walk(v, (*prefix, i))
 
     walk(node, ())
-    data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+    data = yaml.safe_load(text)
     if not isinstance(data, dict):
         raise ConfigError([f"{path}:1: a config must be a mapping of sections, got {type(data).__name__}"])
     return data, lines
