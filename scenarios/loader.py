@@ -67,7 +67,8 @@ def _read_yaml(path: Path) -> tuple[dict, dict[Path_, tuple[str, int]]]:
     try:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
+        # The context mark (where the unclosed structure began) is where the fix goes.
+        mark = getattr(e, "context_mark", None) or getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(e, "problem", None) or str(e)
         raise ConfigError([f"{where}: invalid YAML: {problem}"]) from None
@@ -199,6 +200,9 @@ def _format_errors(err: ValidationError, lines: dict) -> list[str]:
                    "beta, uniform, normal") if isinstance(e["input"], dict) else msg
         elif e["type"] == "union_tag_not_found":
             msg = "a distribution needs 'dist:' (lognormal, beta, uniform or normal)"
+        elif e["type"] == "literal_error" and loc and loc[-1] == "dist":
+            msg = (f"unknown distribution {e['input']!r}; expected "
+                   f"{e['ctx'].get('expected', 'another')} here")
         elif e["type"] in ("literal_error", "enum"):
             msg = f"{msg} (got {e['input']!r})"
         if "\n" in msg:  # cross-reference errors carry their own key paths

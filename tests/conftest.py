@@ -1,0 +1,24 @@
+"""Shared fixtures. Paths are relative to the repository root so tests run from anywhere."""
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "configs"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+SCENARIO_CONFIGS = ("baseline", "escalation", "displacement", "deescalation")
+
+
+@pytest.fixture(scope="session")
+def baseline():
+    from scenarios.loader import load_config
+
+    return load_config(CONFIGS / "baseline.yaml")
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    if not SHARED_DATA.exists():
+        pytest.skip(f"{SHARED_DATA} not present (read-only shared data beside the repo)")
+    return SHARED_DATA
