@@ -21,29 +21,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-import xarray as xr
-import yaml
+if TYPE_CHECKING:
+    import xarray as xr
 
-from models.plots import (
-    TARGET_LABELS,
-    THOUSANDS,
-    day_label,
-    difference_statistics,
-    plot_difference,
-    scenario_colours,
-    styled,
-    target_label,
-)
-from models.results import RunIntegrityError, atomic_directory, load_run
-from models.state import ALL
+# numpy, pandas, xarray, matplotlib and ArviZ are imported where needed, so that refusing
+# runs that cannot be compared (from their run.json alone) is quick.
 
 EXIT_REFUSED = 2
+ALL = "all"
+"""Location id of the sum over regions (as models.state.ALL; not imported, to start fast)."""
 
 
 class NotComparable(Exception):
@@ -68,13 +60,54 @@ class Series:
     run: LoadedRun
     scenario: str
 
-    def values(self, target: str) -> xr.DataArray:
+    def values(self, target: str):
         """(draw, day) draws of ``target`` for all regions, people."""
         return self.run.forecast["forecast"].sel(scenario=self.scenario, target=target,
                                                  region=ALL).transpose("draw", "day")
 
 
+def read_headers(paths: list[Path]) -> list[dict]:
+    """Each run's run.json (cheap: no arrays), for the comparability checks."""
+    headers = []
+    for p in paths:
+        p = Path(p)
+        if not p.is_dir():
+            raise NotComparable(f"{p}: not a directory")
+        run_file = p / "run.json"
+        try:
+            headers.append(json.loads(run_file.read_text("utf-8")) | {"_path": p})
+        except FileNotFoundError:
+            raise NotComparable(f"{run_file}: not found; is {p} a run directory?") from None
+        except json.JSONDecodeError as e:
+            raise NotComparable(f"{run_file}: not valid JSON ({e})") from None
+    return headers
+
+
+def check_headers(headers: list[dict]) -> None:
+    """Raise :class:`NotComparable` unless all runs share their origin and targets."""
+    first = headers[0]
+    for other in headers[1:]:
+        for key in ("origin", "targets"):
+            if key not in other or key not in first:
+                raise NotComparable(f"{other['_path'] / 'run.json'}: no '{key}' recorded")
+        if other["origin"] != first["origin"]:
+            raise NotComparable(
+                f"runs have different forecast origins: {first['_path'].name} is as of "
+                f"{first['origin']}, {other['_path'].name} as of {other['origin']}; "
+                "compare runs made on the same day")
+        if set(other["targets"]) != set(first["targets"]):
+            raise NotComparable(
+                f"runs have different targets: {first['_path'].name} has "
+                f"{', '.join(first['targets'])}; {other['_path'].name} has "
+                f"{', '.join(other['targets'])}")
+
+
 def load_runs(paths: list[Path]) -> list[LoadedRun]:
+    """Load runs (integrity-checked by :func:`models.results.load_run`)."""
+    import yaml
+
+    from models.results import RunIntegrityError, load_run
+
     runs = []
     for p in paths:
         p = Path(p)
@@ -93,20 +126,11 @@ def load_runs(paths: list[Path]) -> list[LoadedRun]:
 
 
 def check_comparable(runs: list[LoadedRun]) -> None:
-    """Raise :class:`NotComparable` unless all runs share their origin and targets."""
-    first = runs[0]
-    for other in runs[1:]:
-        if other.run["origin"] != first.run["origin"]:
-            raise NotComparable(
-                f"runs have different forecast origins: {first.path.name} is as of "
-                f"{first.run['origin']}, {other.path.name} as of {other.run['origin']}; "
-                "compare runs made on the same day")
-        a = [str(t) for t in first.forecast["target"].values]
-        b = [str(t) for t in other.forecast["target"].values]
-        if set(a) != set(b):
-            raise NotComparable(
-                f"runs have different targets: {first.path.name} has {', '.join(a)}; "
-                f"{other.path.name} has {', '.join(b)}")
+    """Raise :class:`NotComparable` unless all runs share their origin and targets (as
+    stored in the forecasts themselves, not only in run.json)."""
+    check_headers([r.run | {"_path": r.path,
+                            "targets": [str(t) for t in r.forecast["target"].values]}
+                   for r in runs])
 
 
 def paired(a: LoadedRun, b: LoadedRun) -> bool:
@@ -133,9 +157,12 @@ def make_series(runs: list[LoadedRun]) -> list[Series]:
     return out
 
 
-def comparison_table(series: list[Series], targets: list[str], horizons: list[int]) -> pd.DataFrame:
-    """One row per series, target and horizon: quantiles, and differences to the reference
-    (the first series) draw by draw where paired."""
+def comparison_table(series: list[Series], targets: list[str], horizons: list[int]):
+    """One row per series, target and horizon (a DataFrame): quantiles, and differences to the
+    reference (the first series) draw by draw where paired."""
+    import numpy as np
+    import pandas as pd
+
     ref = series[0]
     rows = []
     for s in series:
@@ -164,10 +191,18 @@ def comparison_table(series: list[Series], targets: list[str], horizons: list[in
     return pd.DataFrame(rows)
 
 
-@styled
 def plot_overlay(series: list[Series], target: str, *, origin=None, ax=None):
     """Median and 90% band of each series on one axes."""
+    from models.plots import styled
+
+    return styled(_plot_overlay)(series, target, origin=origin, ax=ax)
+
+
+def _plot_overlay(series: list[Series], target: str, *, origin=None, ax=None):
+    import numpy as np
     from matplotlib.figure import Figure
+
+    from models.plots import TARGET_LABELS, THOUSANDS, day_label, scenario_colours, target_label
 
     if ax is None:
         fig = Figure(figsize=(13.33, 7.5), layout="constrained")
@@ -192,9 +227,14 @@ def plot_overlay(series: list[Series], target: str, *, origin=None, ax=None):
     return fig
 
 
-def write_comparison(runs: list[LoadedRun], out: Path, *, dpi: int = 110) -> tuple[Path, pd.DataFrame]:
+def write_comparison(runs: list[LoadedRun], out: Path, *, dpi: int = 110, plots: bool = True):
     """Compare runs (see module docstring); write into ``out`` atomically; return it and the
-    table."""
+    table (a DataFrame). ``plots=False`` writes the table only."""
+    import xarray as xr
+
+    from models.plots import difference_statistics, plot_difference
+    from models.results import atomic_directory
+
     check_comparable(runs)
     series = make_series(runs)
     targets = [str(t) for t in runs[0].forecast["target"].values]
@@ -205,8 +245,9 @@ def write_comparison(runs: list[LoadedRun], out: Path, *, dpi: int = 110) -> tup
     ref = series[0]
     with atomic_directory(Path(out)) as tmp:
         table.to_csv(tmp / "comparison.csv", index=False, float_format="%.2f")
-        (tmp / "plots").mkdir()
-        for t in targets:
+        if plots:
+            (tmp / "plots").mkdir()
+        for t in targets if plots else []:
             plot_overlay(series, t, origin=origin).savefig(tmp / "plots" / f"overlay_{t}.png",
                                                            dpi=dpi)
             pairs = [s for s in series[1:] if paired(s.run, ref.run)]
@@ -223,7 +264,7 @@ def write_comparison(runs: list[LoadedRun], out: Path, *, dpi: int = 110) -> tup
     return Path(out), table
 
 
-def _markdown(runs, series, table: pd.DataFrame) -> str:
+def _markdown(runs, series, table) -> str:
     lines = ["# Comparison of runs", "",
              f"Forecast origin {runs[0].run['origin']}. Reference series: {series[0].label}. "
              "Differences are draw by draw where the draws are paired, else differences of "
@@ -235,7 +276,10 @@ def _markdown(runs, series, table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def table_text(table: pd.DataFrame, markdown: bool = False) -> str:
+def table_text(table, markdown: bool = False) -> str:
+    """The comparison table as aligned text (or Markdown)."""
+    import pandas as pd
+
     def c(x):
         return "" if pd.isna(x) else f"{x:,.0f}"
 
@@ -271,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="output directory (default results/comparisons/<time>)")
     parser.add_argument("--quiet", action="store_true", help="do not print the table")
+    parser.add_argument("--no-plots", action="store_true", help="write the table only")
     args = parser.parse_args(argv)
     if len(args.runs) < 2:
         print("compare: give at least two run directories", file=sys.stderr)
@@ -278,8 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or Path("results") / "comparisons" / dt.datetime.now(dt.UTC).strftime(
         "%Y%m%dT%H%M%SZ")
     try:
+        check_headers(read_headers(args.runs))
         runs = load_runs(args.runs)
-        out, table = write_comparison(runs, out)
+        out, table = write_comparison(runs, out, plots=not args.no_plots)
     except (NotComparable, FileExistsError) as e:
         print(f"compare: {e}", file=sys.stderr)
         return EXIT_REFUSED

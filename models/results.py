@@ -150,7 +150,9 @@ class ForecastSummary:
 def summarise(forecast: xr.Dataset, levels=QUANTILE_LEVELS) -> ForecastSummary:
     """Quantiles (numpy's default linear interpolation) and means over the ``draw`` dimension."""
     da = forecast["forecast"].transpose("scenario", "draw", "day", "target", "region")
-    values = da.values
+    # float64: the engine stores float32 counts, and interpolating between large float32 counts
+    # in float32 would round to the nearest 0.125 people above a million.
+    values = da.values.astype(np.float64)
     q = np.quantile(values, np.asarray(levels), axis=1)  # (quantile, scenario, day, ...)
     coords = {k: da.coords[k].values for k in ("scenario", "day", "target", "region")}
     quantiles = xr.DataArray(

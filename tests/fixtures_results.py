@@ -110,7 +110,9 @@ def synthetic_forecast(
               "target": list(TARGETS), "region": [*regions, ALL], "event": list(events)}
     ds = xr.Dataset(
         {
-            "forecast": (("scenario", "draw", "day", "target", "region"), forecast),
+            # float32, as the engine stores counts (exact below 2**24 people)
+            "forecast": (("scenario", "draw", "day", "target", "region"),
+                         forecast.astype(np.float32)),
             "regime": (("scenario", "draw", "day"), regime),
             "event_day": (("scenario", "draw", "event"), event_day),
             "lever__trend_half_life_days": (("scenario", "draw"),

@@ -1,0 +1,131 @@
+"""Comparison of runs: draw-wise differences where paired, refusal (exit 2, one line, no
+traceback) of runs that are not comparable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fixtures_results import synthetic_run
+
+from models import compare
+from models.results import write_run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    kw = {"draws": 150, "horizon": 31, "seed": 3}
+    escalation = write_run(synthetic_run("escalation", **kw), out, ("netcdf",))
+    displacement = write_run(synthetic_run("displacement", **kw), out, ("netcdf",))
+    reseeded = write_run(synthetic_run("deescalation", draws=150, horizon=31, seed=4), out,
+                         ("netcdf",))
+    other_origin = synthetic_run("baseline", **kw)
+    other_origin.origin = dt.date(2024, 11, 30)
+    other_origin = write_run(other_origin, out, ("netcdf",))
+    fewer_targets = synthetic_run("baseline", **kw)
+    fewer_targets.forecast = fewer_targets.forecast.sel(target=["cum_deaths", "displaced"])
+    fewer_targets = write_run(fewer_targets, out, ("netcdf",))
+    # One target each: the plot-writing path at a quarter of the rendering cost.
+    deaths_only = []
+    for scenario in ("escalation", "deescalation"):
+        run = synthetic_run(scenario, **kw)
+        run.forecast = run.forecast.sel(target=["cum_deaths"])
+        deaths_only.append(write_run(run, out, ("netcdf",)))
+    return {"escalation": escalation, "displacement": displacement, "reseeded": reseeded,
+            "other_origin": other_origin, "fewer_targets": fewer_targets,
+            "deaths_only": deaths_only}
+
+
+def test_compare_table_is_draw_by_draw(runs, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    code = compare.main([str(runs["escalation"]), str(runs["displacement"]), "--out", str(out),
+                         "--no-plots"])
+    assert code == 0
+    table = pd.read_csv(out / "comparison.csv")
+    # baseline and mixture of the displacement run repeat the escalation run's baseline draws
+    # only for baseline (same config, seed, posterior); the mixtures differ in weights.
+    assert list(dict.fromkeys(table["series"])) == [
+        "escalation/escalation", "escalation/baseline", "escalation/mixture",
+        "displacement/displacement", "displacement/mixture"]
+    assert table["paired"].all()
+    assert sorted(table["horizon"].unique()) == [7, 30]  # 90 is beyond the 31-day horizon
+    ref = compare.load_runs([runs["escalation"]])[0].forecast["forecast"]
+    other = compare.load_runs([runs["displacement"]])[0].forecast["forecast"]
+    v = other.sel(scenario="displacement", target="cum_deaths", region="all", day=30).values
+    r = ref.sel(scenario="escalation", target="cum_deaths", region="all", day=30).values
+    row = table[(table.series == "displacement/displacement") & (table.target == "cum_deaths")
+                & (table.horizon == 30)].iloc[0]
+    np.testing.assert_allclose([row.diff_q05, row.diff_median, row.diff_q95],
+                               np.quantile(v - r, [0.05, 0.5, 0.95]), atol=0.006)
+    assert row.p_higher == pytest.approx((v > r).mean(), abs=0.006)
+    assert row["median"] == pytest.approx(np.median(v), abs=0.006)
+    assert "Reference series: escalation/escalation" in (out / "comparison.md").read_text()
+    assert "displacement/displacement" in capsys.readouterr().out
+
+
+def test_comparison_plots(runs, tmp_path):
+    loaded = compare.load_runs(runs["deaths_only"])
+    out, _ = compare.write_comparison(loaded, tmp_path / "cmp", dpi=30)
+    for name in ("overlay_cum_deaths", "difference_cum_deaths"):
+        assert (out / "plots" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    series = compare.make_series(loaded)
+    fig = compare.plot_overlay(series, "cum_deaths")
+    for s in series:
+        (line,) = fig.findobj(lambda a, s=s: a.get_gid() == f"median:{s.label}")
+        np.testing.assert_allclose(line.get_ydata(), np.median(s.values("cum_deaths").values,
+                                                               axis=0))
+    assert fig.axes[0].get_xlabel() and "(people)" in fig.axes[0].get_ylabel()
+
+
+def test_unpaired_runs_compare_medians_only(runs, tmp_path):
+    out = tmp_path / "cmp"
+    assert compare.main([str(runs["escalation"]), str(runs["reseeded"]), "--out", str(out),
+                         "--quiet", "--no-plots"]) == 0
+    assert not (out / "plots").exists()
+    table = pd.read_csv(out / "comparison.csv")
+    unpaired = table[table.run_id == compare.load_runs([runs["reseeded"]])[0].run["run_id"]]
+    assert len(unpaired) and not unpaired["paired"].any()
+    assert unpaired["diff_q05"].isna().all() and unpaired["p_higher"].isna().all()
+    assert unpaired["diff_median"].notna().all()
+
+
+@pytest.mark.parametrize("other, reason", [("other_origin", "different forecast origins"),
+                                           ("fewer_targets", "different targets")])
+def test_refuses_runs_that_do_not_match(runs, tmp_path, capsys, other, reason):
+    out = tmp_path / "cmp"
+    code = compare.main([str(runs["escalation"]), str(runs[other]), "--out", str(out)])
+    assert code == compare.EXIT_REFUSED
+    err = capsys.readouterr().err.strip()
+    assert reason in err and "\n" not in err
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_cli_refusal_is_one_line_without_traceback(runs, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "models.compare", str(runs["escalation"]),
+         str(runs["other_origin"]), "--out", str(tmp_path / "cmp")],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+        timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("compare: runs have different forecast origins")
+
+
+def test_refuses_missing_or_tampered_runs(runs, tmp_path, capsys):
+    assert compare.main([str(runs["escalation"]), str(tmp_path / "nope")]) == 2
+    assert "not a directory" in capsys.readouterr().err
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "run.json").write_text("{")
+    assert compare.main([str(runs["escalation"]), str(bad)]) == 2
+    assert "run.json: not valid JSON" in capsys.readouterr().err
