@@ -136,11 +136,14 @@ def latent_intensity(n_steps: int, priors: dict, *, series_dim: str, time_dim: s
     inside the current PyMC model::
 
         log lambda[s, t] = log_base_intensity[s] + trend[s] * (t - (n_steps-1)) + eps[s, t]
-        eps[s, t] = persistence * eps[s, t-1] + innovation_sd * z[s, t], eps[s, 0] stationary
+        eps[s, t] = persistence * eps[s, t-1] + innovation_sd * z[s, t],  eps[s, 0] = innovation_sd * z[s, 0]
 
     ``priors`` maps intensity_at_origin (LogNormal, events per time step), trend (Normal, per
     step), persistence (Beta) and innovation_sd (LogNormal) to :class:`models.priors.Prior`.
-    Non-centred (z ~ N(0, 1)) so NUTS samples it without funnels. Returns (lambda, eps).
+    Non-centred (z ~ N(0, 1)) so NUTS samples it without funnels. The first deviation has the
+    scale of one innovation rather than the stationary scale sigma / sqrt(1 - phi^2): with few
+    steps the stationary start makes a funnel as persistence nears 1 (divergences in SBC), and
+    the trend line already carries the level. Returns (lambda, eps).
     """
     T = n_steps
     intensity = priors["intensity_at_origin"].spec
@@ -152,10 +155,7 @@ def latent_intensity(n_steps: int, priors: dict, *, series_dim: str, time_dim: s
     z = pm.Normal("innovation_z", 0.0, 1.0, dims=(series_dim, time_dim))
     lag = np.subtract.outer(np.arange(T), np.arange(T))  # t - s
     weights = pt.switch(lag >= 0, phi ** np.maximum(lag, 0), 0.0)
-    first = np.zeros(T)
-    first[0] = 1.0  # stationary start: eps[0] ~ N(0, sigma^2 / (1 - phi^2))
-    scale = sigma * (first / pt.sqrt(1 - phi**2) + (1 - first))
-    eps = pm.Deterministic("ar_deviation_path", (z * scale) @ weights.T, dims=(series_dim, time_dim))
+    eps = pm.Deterministic("ar_deviation_path", (z * sigma) @ weights.T, dims=(series_dim, time_dim))
     steps_to_origin = np.arange(T) - (T - 1)
     log_lam = a[:, None] + trend[:, None] * steps_to_origin[None, :] + eps
     lam = pm.Deterministic("intensity", pt.exp(log_lam), dims=(series_dim, time_dim))

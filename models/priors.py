@@ -47,10 +47,11 @@ PRIORS: dict[str, Prior] = {
         "country-wide rate of the war's worst months.",
     ),
     "trend": Prior(
-        Normal(dist="normal", mean=0.0, sd=0.1),
+        Normal(dist="normal", mean=0.0, sd=0.05),
         "Daily change of log-intensity on the origin day. Monthly log changes in Syria have sd "
         f"{SYRIA_MONTHLY_LOG_CHANGE_SD_2012_2023} (~0.02/day if sustained over a month); an "
-        "offensive's first days move faster, so five times wider: sd 0.1/day.",
+        "offensive's first days move faster, so two and a half times wider: sd 0.05/day "
+        "(a doubling or halving within two weeks is inside the 90% range).",
     ),
     "persistence": Prior(
         Beta(dist="beta", low=0.5, high=0.97),
@@ -59,9 +60,10 @@ PRIORS: dict[str, Prior] = {
         "favouring persistence.",
     ),
     "innovation_sd": Prior(
-        LogNormal(dist="lognormal", low=0.05, high=0.5),
+        LogNormal(dist="lognormal", low=0.05, high=0.3),
         "sd of daily log-intensity innovations: from days that resemble each other (0.05) to "
-        "days that differ by a factor 1.6 (0.5). Judgement; not identifiable from 5 days.",
+        "days whose expected toll differs by a third (0.3); day-to-day swings beyond that are "
+        "carried by the negative-binomial counts. Judgement; not identifiable from 5 days.",
     ),
     "dispersion": Prior(
         LogNormal(dist="lognormal", low=1.0, high=20.0),
