@@ -17,6 +17,7 @@ import functools
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import numpy as np
@@ -25,9 +26,12 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from models.results import MIXTURE, ForecastSummary, RunResult, az, summarise
+from models.results import MIXTURE, ForecastSummary, RunResult, summarise
 from models.state import ALL, TARGETS
 from scenarios.schema import REGIMES
+
+if TYPE_CHECKING:
+    import arviz as az
 
 SLIDE_SIZE = (13.33, 7.5)
 """Inches: a 16:9 slide."""

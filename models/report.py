@@ -14,6 +14,7 @@ limits of the model.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import math
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pathlib import Path
 from models.plots import TARGET_LABELS, evidence_fit, headline_horizons
 from models.results import MIXTURE, ForecastSummary, RunResult, summarise
 from models.state import ALL
+from scenarios.evidence import observations
 from scenarios.loader import Loaded
 
 # ---------------------------------------------------------------------------------------------
@@ -166,16 +168,23 @@ def evidence_table(result: RunResult) -> Table:
             implied = {row.evidence: f"{fmt_count(row.post_q50)} ({fmt_count(row.post_q05)} to "
                                      f"{fmt_count(row.post_q95)})"
                        for row in fit.itertuples(index=False)}
+    derived = {}
+    for o in observations(cfg):
+        if o.derived_from:  # a running total fitted as the difference over the other days
+            first = cfg.episode.start + dt.timedelta(days=o.first_day)
+            last = cfg.episode.start + dt.timedelta(days=o.last_day)
+            derived[o.evidence_id] = f" (fitted as {o.text}, {first:%-d %b} to {last:%-d %b})"
     rows = []
     for eid, e in cfg.evidence.items():
         first, last = e.period.bounds
-        period = f"{first:%-d %b}" if first == last else f"{first:%-d %b} to {last:%-d %b %Y}"
+        period = (f"{first:%-d %b %Y}" if first == last
+                  else f"{first:%-d %b} to {last:%-d %b %Y}")
         doc = cfg.sources[e.source.document]
         rows.append([
             eid, f"{e.quantity.replace('_', ' ')}, {cfg.episode.regions[e.region].name}",
             period, str(e.value), e.source.reporter or "(not named)",
             f"{doc.title} ({doc.published:%-d %b %Y})", f"\u201c{e.source.passage}\u201d",
-            implied.get(eid, "(combined with another report)" if implied else "n/a"),
+            implied.get(eid, "n/a") + derived.get(eid, ""),
         ])
     return Table(["Evidence", "What, where", "Period", "Reported", "Reporter", "Document",
                   "Passage", "Model-implied report: median (90%)"], rows)

@@ -43,6 +43,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -54,10 +55,20 @@ import yaml
 from models.state import ALL
 from scenarios.loader import Loaded, config_hash
 
-with warnings.catch_warnings():
-    # ArviZ 0.2x announces its coming refactor on import; that notice is not about our use.
-    warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing", category=FutureWarning)
+if TYPE_CHECKING:
     import arviz as az
+
+
+def import_arviz():
+    """ArviZ, imported on first use (it takes seconds; writing CSV or parquet does not need
+    it). ArviZ 0.2x announces its coming refactor on import; that notice is not about our use
+    and must not fail runs or tests that treat warnings as errors."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing",
+                                category=FutureWarning)
+        import arviz
+
+    return arviz
 
 QUANTILE_LEVELS: tuple[float, ...] = (
     0.01, 0.025, *(round(0.05 * k, 2) for k in range(1, 20)), 0.975, 0.99)
@@ -300,7 +311,7 @@ def package_versions() -> dict[str, str]:
 def posterior_fingerprint(idata: az.InferenceData) -> str | None:
     """SHA-256 of the posterior draws (variables in name order): two runs with the same
     fingerprint and seed have paired Monte Carlo draws."""
-    if "posterior" not in idata.groups():
+    if idata is None or "posterior" not in idata.groups():
         return None
     digest = hashlib.sha256()
     post = idata.posterior
@@ -603,7 +614,7 @@ def _root_attrs(result: RunResult) -> dict:
         # One attribute per config keeps each under HDF5's 64 kB compact-attribute limit.
         attrs[f"config_hash__{sid}"] = loaded.config_hash
         attrs[f"config_yaml__{sid}"] = config_yaml(loaded)
-    for key, value in (result.idata.attrs or {}).items():
+    for key, value in (getattr(result.idata, "attrs", None) or {}).items():
         # The nowcast's own attributes (e.g. key_parameters) keep their names; ours win a clash.
         if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
             value = list(value)
@@ -620,7 +631,8 @@ def write_netcdf(result: RunResult, path: Path) -> None:
     count trajectories)."""
     xr.Dataset(attrs=_root_attrs(result)).to_netcdf(path, mode="w", engine="h5netcdf")
     idata = result.idata
-    groups = [(g, getattr(idata, g)) for g in idata.groups() if g != FORECAST_GROUP]
+    groups = [] if idata is None else [(g, getattr(idata, g)) for g in idata.groups()
+                                       if g != FORECAST_GROUP]
     forecast = result.forecast
     groups.append((FORECAST_GROUP, forecast))
     for name, ds in groups:
@@ -637,6 +649,7 @@ def read_netcdf(path: Path) -> az.InferenceData:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=rf".*{FORECAST_GROUP}.*not defined in the "
                                 "InferenceData scheme", category=UserWarning)
+        az = import_arviz()
         with az.rc_context({"data.load": "eager"}):
             return az.from_netcdf(str(path))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from models.results import MIXTURE, RunResult, az, new_run_id
+from models.results import MIXTURE, RunResult, import_arviz, new_run_id
 from models.state import ALL, TARGETS
 from scenarios.evidence import observations
 from scenarios.loader import Loaded, load_config
@@ -150,7 +150,7 @@ def synthetic_idata(loaded: Loaded, *, chains: int = 2, draws: int = 100, seed: 
     size = (chains, draws)
     dims = {"log_intensity_origin": ["region"], "civilian_share": ["region"],
             "reported": ["evidence"], "evidence_low": ["evidence"], "evidence_high": ["evidence"]}
-    idata = az.from_dict(
+    idata = import_arviz().from_dict(
         posterior=params(size, 1.0),
         prior=params((1, 4 * draws), 2.0),
         posterior_predictive=predictive(size, 1.0),
@@ -175,11 +175,13 @@ def synthetic_run(
     seed: int = 7,
     diagnostics_passed: bool = True,
     extra_scenarios: tuple[str, ...] = (),
+    with_nowcast: bool = True,
 ) -> RunResult:
     """A complete synthetic run of a shipped config (and the configs it is compared with).
 
     ``extra_scenarios`` adds shipped configs to the comparison (for benchmarks with more
-    scenarios than the shipped configs compare)."""
+    scenarios than the shipped configs compare). ``with_nowcast=False`` leaves ``idata`` None
+    (no ArviZ import: for subprocesses that only write CSV or parquet)."""
     configs = load_with_compared(scenario_id)
     for extra in extra_scenarios:
         if extra not in [c.config.scenario.id for c in configs]:
@@ -207,7 +209,7 @@ def synthetic_run(
     }
     return RunResult(
         configs=configs,
-        idata=synthetic_idata(configs[0]),
+        idata=synthetic_idata(configs[0]) if with_nowcast else None,
         forecast=forecast,
         diagnostics=diagnostics,
         timings={"fit": {"seconds": 12.5, "peak_mb": 410.0},

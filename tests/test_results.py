@@ -31,7 +31,6 @@ from models.results import (
     QUANTILE_LEVELS,
     TEMP_PREFIX,
     RunIntegrityError,
-    az,
     list_runs,
     load_run,
     month_id,
@@ -77,6 +76,7 @@ def test_run_directory_layout(run):
 
 def test_netcdf_reloads_with_arviz_and_keeps_everything(run):
     result, run_dir = run
+    az = results.import_arviz()
     with az.rc_context({"data.load": "eager"}):
         idata = az.from_netcdf(str(run_dir / "forecast.nc"))
     for group in ("posterior", "prior", "posterior_predictive", "prior_predictive",
@@ -225,6 +225,33 @@ def test_month_ids_and_monthly_deaths():
     assert monthly_deaths(fc.isel(day=slice(0, 20)), dt.date(2024, 12, 1), "baseline").empty
 
 
+def test_engine_output_writes_and_reloads(tmp_path):
+    """Contract with models.simulate: its Dataset (float32 counts, lever variables, event
+    days with inf) goes through every tabular format and back unchanged."""
+    from fixtures_results import load_with_compared, synthetic_idata
+
+    from models.simulate import simulate_scenarios
+    from models.state import example_state
+
+    loaded = load_with_compared("escalation")
+    weights = {"baseline": 0.6, "escalation": 0.4}
+    forecast = simulate_scenarios(
+        example_state(150, seed=2), {c.config.scenario.id: c.config.assumptions for c in loaded},
+        horizon_days=12, seed=11, draws=150, weights=weights)
+    result = results.RunResult(
+        configs=loaded, idata=synthetic_idata(loaded[0]), forecast=forecast,
+        diagnostics={"passed": True, "messages": []}, timings={}, seed=11, weights=weights,
+        origin=loaded[0].config.episode.origin, run_id=new_run_id(loaded[0].config_hash))
+    run_dir = write_run(result, tmp_path, ("netcdf", "csv", "parquet"))
+    idata, _ = load_run(run_dir)
+    back = idata.scenario_forecast
+    assert set(forecast.data_vars) <= set(back.data_vars)
+    for name in forecast.data_vars:
+        np.testing.assert_array_equal(back[name].values, forecast[name].values)
+    s = pd.read_parquet(run_dir / "samples.parquet")
+    assert len(s) == forecast["forecast"].size
+
+
 # --- integrity on reload --------------------------------------------------------------------
 
 
@@ -269,15 +296,15 @@ def small_run(seed: int = 1):
 
 @pytest.mark.parametrize("error", [RuntimeError("disk full"), KeyboardInterrupt()])
 def test_failure_mid_write_leaves_no_partial_run(tmp_path, monkeypatch, error):
-    earlier = write_run(small_run(), tmp_path, ("netcdf",))
+    earlier = write_run(small_run(), tmp_path, ("csv",))
     before = tree_digest(earlier)
 
     def fail(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(results, "write_samples_parquet", fail)  # after netcdf and csv
+    monkeypatch.setattr(results, "write_samples_parquet", fail)  # after quantiles.csv
     with pytest.raises(type(error)):
-        write_run(small_run(seed=2), tmp_path, ("netcdf", "csv", "parquet"))
+        write_run(small_run(seed=2), tmp_path, ("csv", "parquet"))
     assert [p.name for p in (tmp_path / "baseline").iterdir()] == [earlier.name]
     assert tree_digest(earlier) == before
 
@@ -301,13 +328,13 @@ KILL_SCRIPT = textwrap.dedent("""
 
     out, ready = Path(sys.argv[1]), Path(sys.argv[2])
 
-    def stall(*args, **kwargs):  # netcdf is written; hold the write open until killed
+    def stall(*args, **kwargs):  # quantiles.csv is written; hold the write open until killed
         ready.touch()
         time.sleep(120)
 
     results.write_samples_parquet = stall
-    results.write_run(synthetic_run("baseline", draws=100, horizon=10, seed=5), out,
-                      ("netcdf", "parquet"))
+    run = synthetic_run("baseline", draws=100, horizon=10, seed=5, with_nowcast=False)
+    results.write_run(run, out, ("csv", "parquet"))
 """)
 
 
@@ -346,7 +373,7 @@ def test_killed_process_leaves_no_partial_run(tmp_path):
 
     out, earlier, digest = outs[signal.SIGKILL]
     leftovers = [p for p in (out / "baseline").iterdir() if p.name.startswith(TEMP_PREFIX)]
-    assert len(leftovers) == 1 and (leftovers[0] / "forecast.nc").exists()
+    assert len(leftovers) == 1 and (leftovers[0] / "quantiles.csv").exists()
     assert list_runs(out) == [earlier]
     later = write_run(small_run(seed=9), out, ("csv",))
     assert sorted(p.name for p in (out / "baseline").iterdir()) == sorted(
