@@ -22,7 +22,8 @@ Observation model, per piece of evidence (``scenarios.evidence``, nested claims 
   and binomial thinning of a negative binomial keeps its size, so
   ``reported ~ NegBin(share[p] * sum_W mu, size_W)`` exactly under that approximation.
   Exact values use the pmf, intervals ("dozens", "approximately 25") the summed pmf over the
-  interval, lower bounds ("at least") one minus the cdf below the bound;
+  interval, lower bounds ("at least") one minus the cdf below the bound (float64 resolves that
+  down to a probability of 1e-12: a bound less likely than that is scored as 1e-12);
 * displacement: ``log(reported) ~ Normal(log(share[p] * expected displaced in W), 0.3)``,
   interval-censored likewise (counts of tens of thousands: the count noise is negligible).
 
