@@ -53,14 +53,16 @@ _STYLE = {"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13, "xtick.la
 
 def format_count(value: float) -> str:
     """People, for tick labels: thousands separators below a million ("25,000"), millions with
-    one decimal above ("1.5 M"), so labels stay short enough for slide-size panels."""
+    up to two decimals above ("1.25 M"), so labels stay short enough for slide-size panels."""
     if abs(value) >= 1e6:
-        return f"{value / 1e6:,.1f}".removesuffix(".0") + " M"
+        return f"{value / 1e6:,.2f}".rstrip("0").rstrip(".") + " M"
     return f"{value:,.0f}"
 
 
 THOUSANDS = FuncFormatter(lambda v, _: format_count(v))
 """Tick labels with thousands separators (see :func:`format_count`)."""
+PARAMETER = FuncFormatter(lambda v, _: format_count(v) if abs(v) >= 1000 else f"{v:.3g}")
+"""Parameter values: counts with separators, small values with 3 significant digits."""
 PERCENT = FuncFormatter(lambda v, _: f"{100 * v:.3g}%" if v >= 0 else "")
 TARGET_SHORT = {"cum_deaths": "Deaths, all actors", "cum_civilian_deaths": "Civilian deaths",
                 "displaced": "Currently displaced", "cum_displaced": "Displacement movements"}
@@ -443,6 +445,10 @@ def plot_prior_posterior(pairs: list[tuple[str, np.ndarray, np.ndarray]], *, axe
                       alpha=0.35 if kind == "prior" else 1.0, label=kind, gid=f"{kind}:{label}")
         if log:
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+        ax.xaxis.set_major_formatter(PARAMETER)
         ax.set_title(textwrap.fill(label, 32), fontsize=12)
         ax.set_yticks([])
         ax.tick_params(axis="x", labelsize=10)
@@ -521,7 +527,8 @@ def plot_evidence_fit(table: pd.DataFrame, *, ax=None) -> Figure:
     ax.set_xlabel("Reported count (people, symmetric log scale)")
     ax.set_ylabel("Reported figure (evidence id)")
     ax.grid(alpha=0.3, axis="x")
-    ax.legend(loc="lower right", frameon=True, framealpha=0.9, fontsize=11)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=4, frameon=False,
+              fontsize=11)  # below the axes: never over a row of data
     ax.set_title("Each reported figure against what the fitted model implies it would say")
     return fig
 
