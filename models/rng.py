@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -95,15 +96,17 @@ class DrawUniforms:
     def __init__(self, seed: int, names: Sequence[str], keys: Sequence[int], n: int):
         self.seed, self.names, self.keys, self.n = seed, tuple(names), tuple(keys), n
         first = np.stack([stream(seed, nm, *keys).random((n, 2)) for nm in self.names])
-        self._u, self._v = first[:, :, 0], first[:, :, 1]
-        self._base_keys = np.array([stream_key(seed, nm, *keys) for nm in self.names], np.uint64)
+        self.u, self.v = first[:, :, 0], first[:, :, 1]
+        """(streams, n) attempt-1 uniforms."""
+        self.base_keys = np.array([stream_key(seed, nm, *keys) for nm in self.names], np.uint64)
+        """(streams,) keys from which retry keys are derived (:func:`attempt_keys`)."""
 
     def block(self, draws: slice = slice(None), n_between: int = 1) -> _Block:
         return _Block(self, range(self.n)[draws], n_between)
 
     def retry_keys(self, attempt: int) -> np.ndarray:
         """Counter-generator keys of attempt ``attempt`` (>= 2), one per stream."""
-        return attempt_keys(self._base_keys, attempt)
+        return attempt_keys(self.base_keys, attempt)
 
 
 class _Block:
@@ -117,8 +120,8 @@ class _Block:
 
     def first(self) -> tuple[np.ndarray, np.ndarray]:
         """Attempt-1 pairs as flat arrays over ``shape``."""
-        u = self.parent._u[:, None, self.sl]
-        v = self.parent._v[:, None, self.sl]
+        u = self.parent.u[:, None, self.sl]
+        v = self.parent.v[:, None, self.sl]
         return np.broadcast_to(u, self.shape).ravel(), np.broadcast_to(v, self.shape).ravel()
 
     def retry(self, attempt: int, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -280,3 +283,119 @@ def binomial(count: np.ndarray, prob: np.ndarray, uniforms: _Block) -> np.ndarra
     if any_flip:
         out = np.where(flip, n - out, out)
     return out.reshape(uniforms.shape)
+
+
+# ----------------------------------------------------------------------------------------------
+# Compiled scalar versions (numba, optional). Same algorithms, same uniforms, same arithmetic in
+# the same order as the vectorised functions above, so both give the same variates; the engine
+# uses these inside its compiled day kernel when numba is importable.
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - numba comes with pytensor, but the engine must not need it
+    numba = None
+
+if numba is not None:
+    # error_model="numpy": x / 0 gives inf (as in numpy) instead of raising.
+    jit = numba.njit(cache=True, error_model="numpy")
+    _G, _M1, _M2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+    _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+
+    @jit
+    def _splitmix_one(x):
+        x = (x ^ (x >> _S30)) * _M1
+        x = (x ^ (x >> _S27)) * _M2
+        return x ^ (x >> _S31)
+
+    @jit
+    def _retry_pair(base_key, attempt, draw):
+        key = _splitmix_one(base_key + np.uint64(attempt) * _G)
+        c = np.uint64(2) * np.uint64(draw)
+        x = _splitmix_one(key + c * _G)
+        y = _splitmix_one(key + (c + np.uint64(1)) * _G)
+        return (float(x >> _S11) + 0.5) * _U53, (float(y >> _S11) + 0.5) * _U53
+
+    @jit
+    def _log_factorial_tail_one(k):
+        if k < 10:
+            return _LOG_FACTORIAL_TAIL[int(k)]
+        kp1 = k + 1
+        kp1sq = kp1 * kp1
+        return (1 / 12 - (1 / 360 - 1 / 1260 / kp1sq) / kp1sq) / kp1
+
+    @jit
+    def poisson_one(mu, u, v, base_key, draw):
+        """One Poisson variate: as :func:`poisson` for one element (draw index ``draw``)."""
+        if mu < 10:
+            p = np.exp(-mu)
+            cdf = p
+            k = 0
+            while u >= cdf:
+                k += 1
+                p = p * (mu / k)
+                cdf = cdf + p
+                if p == 0 and not u < cdf:
+                    return float(k - 1)
+            return float(k)
+        b = 0.931 + 2.53 * np.sqrt(mu)
+        a = -0.059 + 0.02483 * b
+        attempt = 1
+        while True:
+            us = 0.5 - abs(u - 0.5)
+            k = np.floor((2 * a / us + b) * (u - 0.5) + mu + 0.43)
+            if us >= 0.07 and v <= 0.9277 - 3.6224 / (b - 2):
+                return k
+            inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+            lhs = np.log(v * inv_alpha / (a / (us * us) + b))
+            rhs = -mu + k * np.log(mu) - math.lgamma(k + 1)
+            if k >= 0 and not (us < 0.013 and v > us) and lhs <= rhs:
+                return k
+            attempt += 1
+            u, v = _retry_pair(base_key, attempt, draw)
+
+    @jit
+    def binomial_one(n, p_in, u, v, base_key, draw):
+        """One binomial variate: as :func:`binomial` for one element (draw index ``draw``)."""
+        flip = p_in > 0.5
+        p = 1 - p_in if flip else p_in
+        if n * p < 10:
+            odds = p / (1 - p)
+            q = np.exp(n * np.log1p(-p))
+            cdf = q
+            k = 0
+            out = -1.0
+            while u >= cdf:
+                k += 1
+                q = q * ((n - k + 1) / k * odds)
+                cdf = cdf + q
+                if q == 0 and not u < cdf:
+                    out = float(k - 1)
+                    break
+            if out < 0:
+                out = float(k)
+        else:
+            spq = np.sqrt(n * p * (1 - p))
+            b = 1.15 + 2.53 * spq
+            a = -0.0873 + 0.0248 * b + 0.01 * p
+            attempt = 1
+            while True:
+                us = 0.5 - abs(u - 0.5)
+                k = np.floor((2 * a / us + b) * (u - 0.5) + n * p + 0.5)
+                if k >= 0 and k <= n:
+                    if us >= 0.07 and v <= 0.92 - 4.2 / b:
+                        break
+                    alpha = (2.83 + 5.1 / b) * spq
+                    lhs = np.log(v * alpha / (a / (us * us) + b))
+                    m = np.floor((n + 1) * p)
+                    r = p / (1 - p)
+                    rhs = ((m + 0.5) * np.log((m + 1) / (r * (n - m + 1)))
+                           + (n + 1) * np.log((n - m + 1) / (n - k + 1))
+                           + (k + 0.5) * np.log(r * (n - k + 1) / (k + 1))
+                           + _log_factorial_tail_one(m) + _log_factorial_tail_one(n - m)
+                           - _log_factorial_tail_one(k) - _log_factorial_tail_one(n - k))
+                    if lhs <= rhs:
+                        break
+                attempt += 1
+                u, v = _retry_pair(base_key, attempt, draw)
+            out = k
+        return n - out if flip else out
