@@ -67,10 +67,6 @@ BLOCK_ELEMENTS = 1 << 17
 speed setting (results do not depend on it): arrays of ~64 kB stay in cache and below the size
 at which the C allocator hands out fresh pages (each page fault costs more than the arithmetic)."""
 
-USE_NUMBA = mcrng.numba is not None
-"""Run each day's update in a compiled kernel (numba) when available. The numpy path is the
-readable reference; both give the same numbers (tested), the kernel ~N times faster."""
-
 MIXTURE = "mixture"
 _LN2 = np.log(2.0)
 
@@ -256,80 +252,6 @@ def _tables(plan: _Plan, c: int, n: int, lev: dict[str, np.ndarray]) -> _ChunkTa
     return _ChunkTables(log_rel, m_disp, return_prob, thresholds, event_day, event_log_mult, decay)
 
 
-if mcrng.numba is not None:
-    _poisson_one, _binomial_one = mcrng.poisson_one, mcrng.binomial_one
-
-    @mcrng.jit
-    def _day_kernel(h, regime, event_log, trend_sum, thresholds, event_day, moves, event_log_mult,
-                    log_rel_tab, disp_tab, ret_tab, u_regime, base_log, trend, eps, share_civ,
-                    mix_civ, mix_comb, per_death, population, u_draws, v_draws, keys,
-                    cum_deaths, cum_civ, displaced, cum_displaced, forecast_day, regime_day):
-        """One day for every scenario and draw of a chunk: the numpy block loop in
-        :func:`_simulate_chunk`, element by element, with the same arithmetic in the same order.
-        ``u_draws``/``v_draws``/``keys``: (4, R, ...) for civilian deaths, combatant deaths, new
-        displacement, returns."""
-        S, n = regime.shape
-        R = base_log.shape[0]
-        E = event_day.shape[1]
-        A = thresholds.shape[3]
-        for s in range(S):
-            for j in range(n):
-                a = regime[s, j]
-                u = u_regime[j]
-                n_below = 0
-                for b in range(A):
-                    if u >= thresholds[s, j, a, b]:
-                        n_below += 1
-                if n_below < A:
-                    a = n_below
-                if E > 0:
-                    push = -1
-                    acc = 0.0
-                    for e in range(E):
-                        if event_day[s, e, j] == h:
-                            push = max(push, moves[s, e])
-                            acc += event_log_mult[s, e, j]
-                    a = max(a, push)
-                    event_log[s, j] += acc
-                regime[s, j] = a
-                regime_day[s, j] = a
-                log_rel = log_rel_tab[s, a, j]
-                disp_mult = disp_tab[s, a, j]
-                p_ret = ret_tab[s, a, j]
-                shift = log_rel + event_log[s, j]
-                t0 = t1 = t2 = t3 = 0.0
-                for r in range(R):
-                    lam = np.exp(base_log[r, j] + trend[r, j] * trend_sum[s, j] + eps[r, j] + shift)
-                    civ = _poisson_one(lam * (share_civ[r, j] * mix_civ[r, j]),
-                                       u_draws[0, r, j], v_draws[0, r, j], keys[0, r], j)
-                    comb = _poisson_one(lam * ((1 - share_civ[r, j]) * mix_comb[r, j]),
-                                        u_draws[1, r, j], v_draws[1, r, j], keys[1, r], j)
-                    deaths = civ + comb
-                    p_new = -np.expm1(-per_death[r, j] * disp_mult * deaths)
-                    d = displaced[r, s, j]
-                    new = _binomial_one(population[r, j] - d, p_new,
-                                        u_draws[2, r, j], v_draws[2, r, j], keys[2, r], j)
-                    returns = _binomial_one(d, p_ret, u_draws[3, r, j], v_draws[3, r, j],
-                                            keys[3, r], j)
-                    d += new - returns
-                    displaced[r, s, j] = d
-                    cum_displaced[r, s, j] += new
-                    cum_deaths[r, s, j] += deaths
-                    cum_civ[r, s, j] += civ
-                    x0, x1, x2 = cum_deaths[r, s, j], cum_civ[r, s, j], cum_displaced[r, s, j]
-                    forecast_day[0, r, s, j] = x0
-                    forecast_day[1, r, s, j] = x1
-                    forecast_day[2, r, s, j] = d
-                    forecast_day[3, r, s, j] = x2
-                    t0 += x0
-                    t1 += x1
-                    t2 += d
-                    t3 += x2
-                forecast_day[0, R, s, j] = t0
-                forecast_day[1, R, s, j] = t1
-                forecast_day[2, R, s, j] = t2
-                forecast_day[3, R, s, j] = t3
-
 
 def _blocks(n: int, per_draw: int) -> list[slice]:
     size = max(64, BLOCK_ELEMENTS // max(per_draw, 1))
@@ -398,17 +320,6 @@ def _simulate_chunk(plan: _Plan, c: int, forecast: np.ndarray, regime_out: np.nd
         decay_pow *= tab.decay
         trend_sum += decay_pow
 
-        if USE_NUMBA and mcrng.numba is not None:
-            uniforms = (unif_deaths["civilian"], unif_deaths["combatant"], unif_new, unif_ret)
-            _day_kernel(h, regime, event_log, trend_sum, tab.thresholds, tab.event_day,
-                        plan.moves_to, tab.event_log_mult, tab.log_intensity_rel,
-                        tab.displacement_mult, tab.return_prob, u_regime, base_log[:, 0],
-                        trend[:, 0], eps, share_civ, mixing["civilian"], mixing["combatant"],
-                        per_death[:, 0], population[:, 0], np.stack([x.u for x in uniforms]),
-                        np.stack([x.v for x in uniforms]), np.stack([x.base_keys for x in uniforms]),
-                        cum_deaths, cum_civ, displaced, cum_displaced, forecast[h - 1],
-                        regime_out[h - 1])
-            continue
         for sl in blocks:
             # Regime: Markov step, then events of the day push it up to their moves_to.
             reg = regime[:, sl]

@@ -422,12 +422,3 @@ def test_engine_agrees_with_naive_reference(scenario, shipped):
         p = stats.ks_2samp(values(naive, what, day, region), values(engine, what, day, region)).pvalue
         assert p > alpha, (scenario, what, day, region, p)
 
-
-@pytest.mark.skipif(mcrng.numba is None, reason="numba not installed")
-def test_compiled_kernel_gives_the_numpy_numbers(state, shipped, monkeypatch):
-    subset = {k: shipped[k] for k in ("deescalation", "escalation")}
-    compiled = sim.simulate_scenarios(state, subset, 30, seed=13, draws=400, weights={"escalation": 1})
-    monkeypatch.setattr(sim, "USE_NUMBA", False)
-    vectorised = sim.simulate_scenarios(state, subset, 30, seed=13, draws=400,
-                                        weights={"escalation": 1})
-    assert compiled.identical(vectorised)
