@@ -70,6 +70,7 @@ def import_arviz():
 
     return arviz
 
+
 QUANTILE_LEVELS: tuple[float, ...] = (
     0.01, 0.025, *(round(0.05 * k, 2) for k in range(1, 20)), 0.975, 0.99)
 """The 23 standard hubverse quantile levels."""
@@ -500,7 +501,10 @@ def _write_contents(result: RunResult, run_dir: Path, formats, *, dpi: int, star
             model_dir = hub / "model-output" / DEFAULT_MODEL_ID
             model_dir.mkdir(parents=True)
             hub_file = model_dir / f"{result.origin.isoformat()}-{DEFAULT_MODEL_ID}.csv"
-            shutil.copyfile(run_dir / "quantiles.csv", hub_file)
+            try:  # same content as quantiles.csv: a hard link costs no space
+                os.link(run_dir / "quantiles.csv", hub_file)
+            except OSError:
+                shutil.copyfile(run_dir / "quantiles.csv", hub_file)
             (hub / "model-metadata").mkdir()
             meta = hub / "model-metadata" / f"{DEFAULT_MODEL_ID}.yml"
             meta.write_text(_hub_metadata(result), "utf-8")
