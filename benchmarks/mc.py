@@ -153,24 +153,29 @@ if {mode!r} == "in_memory":
     q = daily_quantiles(ds, [0.05, 0.5, 0.95])
 else:
     q = daily_quantiles(iter_scenario_chunks(state, scen, {horizon}, 1, draws={draws},
-                                             weights=WEIGHTS), [0.05, 0.5, 0.95])
+                                             weights=WEIGHTS), [0.05, 0.5, 0.95], days={days})
 print(json.dumps({{"seconds": time.perf_counter() - t,
                    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
 
-def measure_memory(draws: int = 100_000, horizon: int = 365, mode: str = "streaming") -> dict:
+def measure_memory(draws: int = 100_000, horizon: int = 365, mode: str = "streaming",
+                   days: list[int] | None = None) -> dict:
     """Peak resident memory (MB) and time of one run with the four scenarios and the mixture,
-    reduced to daily 5/50/95% quantiles, in a fresh process (so the peak is this run's alone).
+    reduced to 5/50/95% quantiles, in a fresh process (so the peak is this run's alone).
 
     ``mode``: ``in_memory`` (:func:`simulate_scenarios`, every draw kept as a Dataset, then
-    quantiles) or ``streaming`` (:func:`iter_scenario_chunks` into :func:`daily_quantiles`).
+    quantiles of every day) or ``streaming`` (:func:`iter_scenario_chunks` into
+    :func:`daily_quantiles` of ``days``, default every 7th day and the last).
     """
-    code = _CHILD.format(root=str(ROOT), mode=mode, horizon=horizon, draws=draws)
+    if days is None:
+        days = sorted({*range(7, horizon + 1, 7), horizon})
+    code = _CHILD.format(root=str(ROOT), mode=mode, horizon=horizon, draws=draws, days=days)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     res = json.loads(done.stdout.strip().splitlines()[-1])
     path_days = len(SCENARIOS) * draws * horizon
     return {"mode": mode, "draws": draws, "horizon_days": horizon, "scenarios": len(SCENARIOS),
+            "quantile_days": "all" if mode == "in_memory" else len(days),
             "seconds": round(res["seconds"], 1), "peak_rss_mb": round(res["peak_rss_mb"]),
             "path_days_per_s": round(path_days / res["seconds"])}
 

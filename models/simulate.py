@@ -478,35 +478,39 @@ def simulate_scenarios(state: NowcastState, scenarios: Mapping[str, Assumptions]
     return _dataset(plan, forecast, regime, levers, event_day, component, np.arange(N))
 
 
-def daily_quantiles(source: xr.Dataset | Iterable[xr.Dataset],
-                    quantiles: Iterable[float]) -> xr.DataArray:
+def daily_quantiles(source: xr.Dataset | Iterable[xr.Dataset], quantiles: Iterable[float],
+                    days: Iterable[int] | None = None) -> xr.DataArray:
     """Quantiles over draws of ``forecast``, per scenario, day, target and region.
 
     ``source``: a Dataset from :func:`simulate_scenarios` or the chunks of
-    :func:`iter_scenario_chunks` (gathered into one float32 array: the only extra memory is one
-    day's copy at a time, never a second copy of everything as a plain ``.quantile`` would make).
+    :func:`iter_scenario_chunks`; ``days``: only these forecast days (default: all). Exact
+    quantiles need every draw of a cell, so chunks are gathered into one float32 array of the
+    selected days (4 bytes x scenarios x draws x days x targets x locations); beyond that only
+    one day is copied at a time (a plain ``.quantile`` over everything would copy it all).
     """
     q = np.asarray(list(quantiles), dtype=float)
-    if isinstance(source, xr.Dataset):
-        template = source
-        values = source["forecast"].transpose("day", "target", "region", "scenario", "draw").data
-    else:
-        values, template = None, None
-        for chunk in source:
-            f = chunk["forecast"].transpose("day", "target", "region", "scenario", "draw").data
-            if values is None:
-                template = chunk
-                values = np.empty((*f.shape[:-1], int(chunk.attrs["draws"])), np.float32)
-            d = chunk["draw"].values
-            values[..., d[0]:d[-1] + 1] = f
+    values, template = None, None
+    for chunk in ([source] if isinstance(source, xr.Dataset) else source):
+        f = chunk["forecast"]
+        if days is not None:
+            f = f.sel(day=list(days))
+        f = f.transpose("day", "target", "region", "scenario", "draw").data
+        if isinstance(source, xr.Dataset):
+            values, template = f, chunk
+            break
         if values is None:
-            raise ValueError("daily_quantiles: no chunks")
+            template = chunk
+            values = np.empty((*f.shape[:-1], int(chunk.attrs["draws"])), np.float32)
+        d = chunk["draw"].values
+        values[..., d[0]:d[-1] + 1] = f
+    if values is None:
+        raise ValueError("daily_quantiles: no chunks")
     out = np.empty((len(q), *values.shape[:-1]))
     for h in range(values.shape[0]):
         out[:, h] = np.quantile(values[h], q, axis=-1)
+    day = template["day"].values if days is None else np.asarray(list(days))
     return xr.DataArray(
         out.transpose(0, 4, 1, 2, 3), dims=("quantile", "scenario", "day", "target", "region"),
-        coords={"quantile": q, "scenario": template["scenario"].values,
-                "day": template["day"].values, "target": template["target"].values,
-                "region": template["region"].values},
+        coords={"quantile": q, "scenario": template["scenario"].values, "day": day,
+                "target": template["target"].values, "region": template["region"].values},
         name="forecast_quantile")

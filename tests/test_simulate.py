@@ -255,6 +255,10 @@ def test_streaming_chunks_equal_the_whole(state, shipped, monkeypatch):
     expected = whole["forecast"].quantile(q, dim="draw")
     np.testing.assert_allclose(from_whole.values, expected.transpose(*from_whole.dims).values)
     np.testing.assert_array_equal(from_chunks.values, from_whole.values)
+    some_days = sim.daily_quantiles(
+        sim.iter_scenario_chunks(state, subset, 15, seed=8, draws=200, weights=weights), q,
+        days=[3, 15])
+    np.testing.assert_array_equal(some_days.values, from_whole.sel(day=[3, 15]).values)
 
 
 # --------------------------------------------------------------------------- pairing
@@ -359,7 +363,7 @@ def test_regime_leaves_at_the_stated_hazards(state, shipped):
         "escalated": base.transitions["prolonged"]["escalated"].model_copy(
             update={"daily_hazard": _fixed(0.05)})}}
     a = base.model_copy(update={"transitions": trans})
-    n, horizon = 20_000, 40
+    n, horizon = 12_000, 30
     reg = sim.simulate_scenarios(state, {"a": a}, horizon, seed=3, draws=n)["regime"].values[0]
     prolonged = REGIMES.index("prolonged")
     moved = reg != prolonged
@@ -378,7 +382,7 @@ def test_event_day_is_geometric(state, shipped):
     esc = shipped["escalation"]
     ev = esc.events["new_regional_front"].model_copy(update={"daily_hazard": _fixed(0.05)})
     a = esc.model_copy(update={"events": {"new_regional_front": ev}})
-    n, horizon = 20_000, 30
+    n, horizon = 12_000, 25
     ds = sim.simulate_scenarios(state, {"a": a}, horizon, seed=12, draws=n)
     day = ds["event_day"].values[0, :, 0]
     t = np.where(np.isinf(day), horizon + 1, day).astype(int)
