@@ -63,9 +63,10 @@ CHUNK_DRAWS = 10_000
 definition of the random numbers: changing it changes every result (never a memory setting)."""
 
 BLOCK_ELEMENTS = 1 << 17
-"""Target size of the engine's working arrays (region x scenario x draws in a block). Purely a
-speed setting (results do not depend on it): arrays of ~64 kB stay in cache and below the size
-at which the C allocator hands out fresh pages (each page fault costs more than the arithmetic)."""
+"""Largest working array of the day loop (regions x scenarios x draws of a block). Purely a speed
+setting, results do not depend on it (tested). Larger blocks spread numpy's per-call overhead,
+smaller ones stay in cache; measured on 2 regions x 4 scenarios, a whole 10,000-draw chunk in one
+block was fastest (1 MB arrays: 890 ns/path-day CPU, vs 1,070 at 256 kB and 1,670 at 64 kB)."""
 
 MIXTURE = "mixture"
 _LN2 = np.log(2.0)
@@ -111,13 +112,30 @@ def posterior_index(n_posterior: int, draws: int) -> np.ndarray:
     return i * n_posterior // draws if draws <= n_posterior else i % n_posterior
 
 
+def _check_state(state: NowcastState) -> None:
+    """The hand-over must describe a possible state: NaN or negative counts from a nowcast bug
+    would otherwise flow silently into every forecast."""
+    state.validate()
+    problems = [name for name, ok in (
+        ("population_at_risk >= 1", np.all(np.round(state.population_at_risk) >= 1)),
+        ("dispersion > 0", np.all(state.dispersion > 0)),
+        ("0 <= civilian_share <= 1", np.all((state.civilian_share >= 0) & (state.civilian_share <= 1))),
+        ("innovation_sd >= 0", np.all(state.innovation_sd >= 0)),
+        ("displacement_per_death >= 0", np.all(state.displacement_per_death >= 0)),
+        ("displaced_at_origin >= 0", np.all(state.displaced_at_origin >= 0)),
+        ("deaths_to_origin >= 0", np.all(state.deaths_to_origin >= 0)),
+    ) if not ok]
+    if problems:
+        raise ValueError("NowcastState out of range: " + "; ".join(problems) + " fails for some draws")
+
+
 class _Plan:
     """Everything about a run that does not depend on the chunk."""
 
     def __init__(self, state: NowcastState, scenarios: Mapping[str, Assumptions],
                  horizon_days: int, seed: int, draws: int | None,
                  weights: Mapping[str, float] | None):
-        state.validate()
+        _check_state(state)
         if not scenarios:
             raise ValueError("simulate_scenarios: no scenarios given")
         if MIXTURE in scenarios:
@@ -250,7 +268,6 @@ def _tables(plan: _Plan, c: int, n: int, lev: dict[str, np.ndarray]) -> _ChunkTa
             event_log_mult[s, e] = np.log(mult[s])
     decay = np.exp(-_LN2 / lev["trend_half_life_days"])
     return _ChunkTables(log_rel, m_disp, return_prob, thresholds, event_day, event_log_mult, decay)
-
 
 
 def _blocks(n: int, per_draw: int) -> list[slice]:

@@ -335,6 +335,14 @@ def test_mixture_weights_are_checked(state, shipped):
         sim.simulate_scenarios(state, {"mixture": shipped["baseline"]}, 5, seed=1)
 
 
+def test_impossible_states_are_refused(state, shipped):
+    from dataclasses import replace
+
+    bad = replace(state, dispersion=np.where(np.arange(state.n_draws) == 3, -1.0, state.dispersion))
+    with pytest.raises(ValueError, match="dispersion > 0"):
+        sim.simulate_scenarios(bad, {"baseline": shipped["baseline"]}, 5, seed=1)
+
+
 def test_invalid_lever_values_are_reported(state, shipped):
     base = shipped["baseline"]
     reg = base.regimes["escalated"].model_copy(
