@@ -17,7 +17,6 @@ import json
 import resource
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from scenarios.loader import ConfigError, Loaded, load_config
@@ -215,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
             print("WARNING: nowcast diagnostics FAILED: " + "; ".join(diag["messages"])
                   + " — treat the results with suspicion", file=sys.stderr)
 
+        from models.progress import Progress
+        from models.results import RunResult, new_run_id, write_run
         from models.simulate import simulate_scenarios
 
         say(f"simulating {draws:,} draws x {primary.forecast.horizon_days} days x {len(ids)} scenario(s)...")
@@ -224,14 +225,13 @@ def main(argv: list[str] | None = None) -> int:
                                       draws=draws, weights=weights)
         stage("simulation", t0)
 
-        from models.results import RunResult, write_run
-
         t0 = time.perf_counter()
-        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + f"-{loaded[0].config_hash[:8]}"
+        run_id = new_run_id(loaded[0].config_hash)
         result = RunResult(configs=loaded, idata=fit.idata, forecast=forecast, diagnostics=diag,
                            timings=timings, seed=seed, weights=weights,
                            origin=primary.episode.origin, run_id=run_id)
-        run_dir = write_run(result, out_dir, primary.output.formats)
+        with Progress("outputs", quiet=args.quiet):
+            run_dir = write_run(result, out_dir, primary.output.formats)
         stage("outputs", t0)
     except KeyboardInterrupt:
         print("interrupted; no results written", file=sys.stderr)
