@@ -455,8 +455,13 @@ def iter_scenario_chunks(state: NowcastState, scenarios: Mapping[str, Assumption
         regime = np.empty((plan.horizon, plan.n_out, hi - lo), np.int8)
         res = _simulate_chunk(plan, c, forecast, regime)
         levers, ev = _levers_and_events(plan, res, hi - lo)
-        yield _dataset(plan, forecast, regime, levers, ev, res["mixture_component"],
-                       np.arange(lo, hi))
+        chunk = _dataset(plan, forecast, regime, levers, ev, res["mixture_component"],
+                         np.arange(lo, hi))
+        # Hold no reference while the next chunk is built, so a consumer that drops each chunk
+        # has one in memory at a time.
+        del forecast, regime, res, levers, ev
+        yield chunk
+        del chunk
 
 
 def simulate_scenarios(state: NowcastState, scenarios: Mapping[str, Assumptions],
@@ -506,28 +511,29 @@ def daily_quantiles(source: xr.Dataset | Iterable[xr.Dataset], quantiles: Iterab
     one day is copied at a time (a plain ``.quantile`` over everything would copy it all).
     """
     q = np.asarray(list(quantiles), dtype=float)
-    values, template = None, None
+    values, coords = None, None
     for chunk in ([source] if isinstance(source, xr.Dataset) else source):
         f = chunk["forecast"]
         if days is not None:
             f = f.sel(day=list(days))
+        if coords is None:
+            coords = {k: f[k].values for k in ("scenario", "day", "target", "region")}
         f = f.transpose("day", "target", "region", "scenario", "draw").data
         if isinstance(source, xr.Dataset):
-            values, template = f, chunk
+            values = f
             break
         if values is None:
-            template = chunk
             values = np.empty((*f.shape[:-1], int(chunk.attrs["draws"])), np.float32)
         d = chunk["draw"].values
         values[..., d[0]:d[-1] + 1] = f
+        # Drop this chunk before the generator builds the next one: two alive at once would
+        # double the streaming peak.
+        del chunk, f
     if values is None:
         raise ValueError("daily_quantiles: no chunks")
     out = np.empty((len(q), *values.shape[:-1]))
     for h in range(values.shape[0]):
         out[:, h] = np.quantile(values[h], q, axis=-1)
-    day = template["day"].values if days is None else np.asarray(list(days))
     return xr.DataArray(
         out.transpose(0, 4, 1, 2, 3), dims=("quantile", "scenario", "day", "target", "region"),
-        coords={"quantile": q, "scenario": template["scenario"].values, "day": day,
-                "target": template["target"].values, "region": template["region"].values},
-        name="forecast_quantile")
+        coords={"quantile": q, **coords}, name="forecast_quantile")
