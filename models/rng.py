@@ -87,9 +87,10 @@ class DrawUniforms:
 
     One named stream per leading index (e.g. one per region). Attempt 1 comes from
     ``stream(seed, name, *keys)`` as an ``(n, 2)`` array (draw ``j``'s pair is row ``j``, so more
-    draws extend the array); attempt ``a >= 2`` for draw ``j`` uses counters ``2j`` and ``2j + 1``
-    under key ``attempt_keys(stream_key(seed, name, *keys), a)``. :meth:`block` selects draws and lays them out as
-    ``(streams, n_between, draws)``, ``n_between`` copies (scenarios) sharing the same numbers.
+    draws extend the array); attempt ``a >= 2`` for draw ``j`` uses counters ``2j`` and
+    ``2j + 1`` under key ``attempt_keys(stream_key(seed, name, *keys), a)``. :meth:`block`
+    selects draws and lays them out as ``(streams, n_between, draws)``: ``n_between`` copies
+    (scenarios) sharing the same numbers.
     """
 
     def __init__(self, seed: int, names: Sequence[str], keys: Sequence[int], n: int):
