@@ -1,0 +1,271 @@
+"""Config of the rolling-origin backtest (``python -m models.backtest CONFIG --out DIR``).
+
+A YAML file, validated strictly (unknown keys are errors, with a "did you mean" hint); every
+problem is reported at once, one line each, naming the file, the line of the offending key, the
+key path and what is expected, the way :mod:`scenarios.loader` reports scenario configs::
+
+    schema_version: 1
+    name: syria-monthly
+    data:
+      path: ../../shared/data/views_syria_monthly_ged_1990_2024.csv   # relative to THIS file
+      country: 220                       # ViEWS country_id or name (UCDP GED: name or GW code)
+    origins: {first: 2014-01, last: 2023-04, step_months: 1}
+    model: {name: latent_nb, window_months: 24, trend_damping: 0.8}
+    forecast: {horizons: 12, samples: 1000, seed: 20241127}
+    sampler: {chains: 2, tune: 500, draws: 500, target_accept: 0.95}
+    benchmarks: [zero, last, conflictology, bootstrap]
+    quick: {origins: 3, samples: 200, tune: 200, draws: 100}
+
+Paths: a relative ``data.path`` is resolved against the directory of the config file (as
+``extends`` is in scenario configs), so a config works from any working directory. Without
+``data.path`` the backtest reads the project's Syria file, ``../shared/data/...`` beside the
+repository root (:data:`DEFAULT_DATA_FILE`).
+
+An origin is a month (``YYYY-MM``): the forecast is made with the data of that month and
+earlier, and horizon ``h`` is the month ``h`` months after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from scenarios.loader import ConfigError, _locate, _read_yaml
+
+__all__ = [
+    "BENCHMARK_NAMES",
+    "DEFAULT_DATA_FILE",
+    "BacktestConfig",
+    "ConfigError",
+    "LoadedBacktest",
+    "load_backtest_config",
+]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA_FILE = REPO_ROOT.parent / "shared" / "data" / "views_syria_monthly_ged_1990_2024.csv"
+"""The Syria country-month file used when a config gives no ``data.path``."""
+
+BENCHMARK_NAMES = ("zero", "last", "conflictology", "bootstrap")
+"""The ViEWS benchmark models (:data:`models.reference_forecasts.REFERENCE_MODELS`)."""
+
+MODEL_NAMES = ("latent_nb",)
+"""Our models that the backtest can run (a closed set: no import paths in configs)."""
+
+
+def _year_month(value: object) -> str:
+    """Accept ``YYYY-MM`` (YAML gives a string) or a date (``YYYY-MM-01`` parses as one);
+    return ``YYYY-MM``."""
+    if isinstance(value, dt.date):
+        if value.day != 1:
+            raise ValueError(f"an origin is a month: give YYYY-MM, not the day {value}")
+        return f"{value.year:04d}-{value.month:02d}"
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = dt.datetime.strptime(text, "%Y-%m")
+        except ValueError:
+            raise ValueError(f"expected a month as YYYY-MM, got {value!r}") from None
+        return f"{parsed.year:04d}-{parsed.month:02d}"
+    raise ValueError(f"expected a month as YYYY-MM, got {value!r}")
+
+
+YearMonth = Annotated[str, BeforeValidator(_year_month)]
+
+
+def month_index(year_month: str) -> int:
+    """ViEWS month index (January 1980 = 1) of ``YYYY-MM`` (same as :func:`models.data.month_id`,
+    repeated here so the config layer does not import the models layer)."""
+    year, month = (int(p) for p in year_month.split("-"))
+    return (year - 1980) * 12 + month
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSection(_Section):
+    path: str | None = None
+    """CSV or parquet: a ViEWS country-month file or a UCDP GED event file (relative to the
+    config file's directory). None: :data:`DEFAULT_DATA_FILE`."""
+    country: int | str = 220
+    """The unit to forecast: ViEWS ``country_id`` or name (ViEWS file), GW code or name (GED)."""
+
+    @field_validator("country")
+    @classmethod
+    def _country_given(cls, v):
+        if isinstance(v, str) and not v.strip():
+            raise ValueError("give a country id or name")
+        return v
+
+
+class OriginsSection(_Section):
+    first: YearMonth
+    last: YearMonth
+    step_months: int = Field(default=1, ge=1, le=24)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if month_index(self.last) < month_index(self.first):
+            raise ValueError(f"last ({self.last}) is before first ({self.first})")
+        return self
+
+    def month_ids(self) -> list[int]:
+        """Origins as ViEWS month indices, from ``first`` to ``last`` in steps."""
+        return list(range(month_index(self.first), month_index(self.last) + 1, self.step_months))
+
+
+class ModelSection(_Section):
+    name: Literal["latent_nb"] = "latent_nb"
+    window_months: int = Field(default=24, ge=6, le=120)
+    """Months of history the model is fitted to at each origin (a fixed window, so the model is
+    compiled once and refitted with new data)."""
+    trend_damping: float = Field(default=0.8, ge=0.0, le=1.0)
+    """Per-month damping of the trend when forecasting (1 = linear trend, 0 = no trend)."""
+    december_effect: bool = False
+    """Estimate a December reporting factor (deaths recorded in December vs the intensity) at
+    each origin from the window's Decembers, and apply it to forecast Decembers."""
+
+
+class ForecastSection(_Section):
+    horizons: int = Field(default=12, ge=1, le=36)
+    """Months ahead, 1..horizons."""
+    samples: int = Field(default=1000, ge=100, le=20_000)
+    """Draws per forecast for every model (ViEWS uses 1000; the binned log score depends on it)."""
+    seed: int = Field(default=0, ge=0)
+
+
+class SamplerSection(_Section):
+    name: Literal["nutpie"] = "nutpie"
+    chains: int = Field(default=2, ge=2, le=8)
+    """At least 2, so R-hat can be computed for every fit."""
+    tune: int = Field(default=500, ge=50, le=20_000)
+    draws: int = Field(default=500, ge=50, le=20_000)
+    target_accept: float = Field(default=0.95, gt=0.5, lt=1.0)
+
+
+class QuickSection(_Section):
+    """Settings of ``--quick`` (CI, tests): a few origins spread over the range, small draws."""
+
+    origins: int = Field(default=3, ge=1, le=50)
+    samples: int = Field(default=200, ge=100, le=20_000)
+    tune: int = Field(default=200, ge=50, le=20_000)
+    draws: int = Field(default=100, ge=50, le=20_000)
+
+
+class BacktestConfig(_Section):
+    schema_version: Literal[1]
+    name: str = Field(min_length=1)
+    description: str = ""
+    data: DataSection = DataSection()
+    origins: OriginsSection
+    model: ModelSection = ModelSection()
+    forecast: ForecastSection = ForecastSection()
+    sampler: SamplerSection = SamplerSection()
+    benchmarks: list[Literal["zero", "last", "conflictology", "bootstrap"]] = Field(
+        default=list(BENCHMARK_NAMES), min_length=1)
+    quick: QuickSection = QuickSection()
+
+    @field_validator("benchmarks")
+    @classmethod
+    def _unique(cls, v):
+        dup = sorted({b for b in v if v.count(b) > 1})
+        if dup:
+            raise ValueError(f"listed more than once: {', '.join(dup)}")
+        return v
+
+
+@dataclass
+class LoadedBacktest:
+    config: BacktestConfig
+    path: Path
+    data_path: Path
+    """``data.path`` resolved (absolute)."""
+    lines: dict = field(repr=False)
+    """Key path -> (file, line), to point data-dependent errors at the key that caused them."""
+    resolved: dict = field(repr=False)
+
+    @property
+    def config_hash(self) -> str:
+        canonical = json.dumps(self.resolved, sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def where(self, *key_path) -> str:
+        """``file:line`` of a key (or of its nearest enclosing key)."""
+        return _locate(tuple(key_path), self.lines)
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """Keys valid in the mapping that holds ``loc[-1]``."""
+    current: object = BacktestConfig
+    for part in loc[:-1]:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        f = current.model_fields.get(str(part))
+        if f is None:
+            return []
+        current = f.annotation
+        if typing.get_origin(current) is not None:  # Literal, list, Optional: no nested keys
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def format_errors(err: ValidationError, lines: dict) -> list[str]:
+    """One line per problem: ``file:line: key -> path: message``."""
+    out = []
+    for e in err.errors(include_url=False):
+        loc = tuple(e["loc"])
+        key_path = " -> ".join(str(p) for p in loc) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            allowed = _allowed_keys(loc)
+            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            msg = f"unknown key '{loc[-1]}'." + (f" Did you mean '{hint[0]}'?" if hint else "")
+            if allowed:
+                msg += f" Allowed here: {', '.join(allowed)}"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        elif e["type"] in ("literal_error", "enum"):
+            msg = f"{msg} (got {e['input']!r})"
+        out.append(f"{_locate(loc, lines)}: {key_path}: {msg}")
+    return out
+
+
+def load_backtest_config(path: str | Path) -> LoadedBacktest:
+    """Read and validate a backtest config; raises :class:`ConfigError` listing every problem
+    (``str(err)``: one line per problem). Checks that the data file exists; the data's contents
+    are checked when the backtest reads them."""
+    path = Path(path)
+    data, lines = _read_yaml(path)
+    try:
+        config = BacktestConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_errors(err, lines)) from None
+    if config.data.path is None:
+        data_path = DEFAULT_DATA_FILE
+    else:
+        data_path = (path.resolve().parent / config.data.path).resolve()
+    if not data_path.is_file():
+        where = _locate(("data", "path"), lines)
+        raise ConfigError([f"{where}: data -> path: file not found: {data_path} (relative paths "
+                           "are resolved against the config file's directory)"])
+    resolved = json.loads(config.model_dump_json())
+    return LoadedBacktest(config=config, path=path.resolve(), data_path=data_path, lines=lines,
+                          resolved=resolved)

@@ -1,0 +1,409 @@
+"""The rolling-origin backtest: no data after an origin reaches its forecasts, the forecast
+continues the fitted process, the outputs have the promised format, and bad configs give one
+line per problem with file, line and key (exit 2).
+
+Fast tests replace NUTS by a cheap forecaster with the same interface; the tests that compile
+and sample the real model are marked slow (each well under 2 minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import models.backtest as bt
+from models.backtest import (
+    MODEL_NAME,
+    BacktestSettings,
+    OriginForecast,
+    crps_ratios,
+    forecast_paths,
+    outcomes_after,
+    run_backtest,
+    scores_table,
+)
+from models.data import month_date, month_id
+from scenarios.backtest_config import ConfigError, load_backtest_config
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ("zero", "last", "conflictology", "bootstrap")
+POISON = 1e9
+
+
+def synthetic_deaths(n_months: int = 60, first: int = month_id("2015-01-01"),
+                     seed: int = 1) -> pd.DataFrame:
+    """A tidy monthly series (month_id, date, country_id, deaths): NB counts around a slowly
+    wandering level of a few hundred deaths a month."""
+    rng = np.random.default_rng(seed)
+    log_level = np.log(300) + np.cumsum(rng.normal(0, 0.15, n_months))
+    deaths = rng.negative_binomial(10, 10 / (10 + np.exp(log_level))).astype(float)
+    months = np.arange(first, first + n_months)
+    return pd.DataFrame({"month_id": months, "date": month_date(months), "country_id": 220,
+                         "deaths": deaths})
+
+
+class RecordingForecaster:
+    """A cheap stand-in for ``latent_nb``: NB draws around the mean of the last 6 months of the
+    history it is given (so leaked data would change its draws), recording what it saw."""
+
+    def __init__(self):
+        self.seen: list[tuple[int, float]] = []  # (latest month seen, largest count seen)
+
+    def __call__(self, history, horizons, n_samples, seed):
+        self.seen.append((int(history["month_id"].max()), float(history["deaths"].max())))
+        mean = history["deaths"].to_numpy()[-6:].mean()
+        rng = np.random.default_rng(seed)
+        return OriginForecast(rng.negative_binomial(5, 5 / (5 + mean), (n_samples, horizons))
+                              .astype(float), {"fit_seconds": 0.0})
+
+
+def settings(origins, n_samples=200, horizons=12):
+    return BacktestSettings(origins=tuple(origins), horizons=horizons, n_samples=n_samples,
+                            seed=7, benchmarks=BENCHMARKS)
+
+
+def poisoned_after(deaths: pd.DataFrame, origin: int) -> pd.DataFrame:
+    out = deaths.copy()
+    out.loc[out["month_id"] > origin, "deaths"] = POISON
+    return out
+
+
+# --- leakage ----------------------------------------------------------------------------------
+
+
+def test_forecasts_never_see_a_month_after_their_origin():
+    """Every forecaster call gets history up to its origin only, and every model's draws at an
+    origin are identical whether the months after it are real or poisoned (1e9 deaths)."""
+    deaths = synthetic_deaths()
+    origins = [month_id("2017-01-01"), month_id("2017-06-01"), month_id("2018-03-01")]
+    clean_fc = RecordingForecaster()
+    clean = run_backtest(deaths, settings(origins), clean_fc, keep_samples=True)
+    assert [m for m, _ in clean_fc.seen] == origins
+    for origin in origins:
+        fc = RecordingForecaster()
+        poisoned = run_backtest(poisoned_after(deaths, origin), settings([origin]), fc,
+                                keep_samples=True)
+        assert fc.seen[0][0] == origin and fc.seen[0][1] < POISON
+        for name, x in poisoned.samples[origin].items():
+            np.testing.assert_array_equal(x, clean.samples[origin][name], err_msg=name)
+            assert x.max() < POISON
+        # the poison does reach the outcomes, so the test would see a leak if there were one
+        assert (poisoned.forecast_scores["observed"] == POISON).all()
+
+
+def test_history_is_read_only_through_series_as_of(monkeypatch):
+    """The backtest loop reads history through models.data.series_as_of (wrapped here to
+    record the month it is asked for); each origin asks exactly once, for itself."""
+    calls = []
+    original = bt.series_as_of
+
+    def recording(df, origin_month_id):
+        calls.append(origin_month_id)
+        return original(df, origin_month_id)
+
+    monkeypatch.setattr(bt, "series_as_of", recording)
+    origins = [month_id("2017-01-01"), month_id("2017-04-01")]
+    run_backtest(synthetic_deaths(), settings(origins), RecordingForecaster())
+    assert calls == origins
+
+
+# --- the forecast continues the fitted process ------------------------------------------------
+
+
+def _params(n, **values):
+    base = {"a": np.full((n, 1), np.log(10_000.0)), "trend": np.zeros((n, 1)),
+            "eps_origin": np.zeros((n, 1)), "persistence": np.full(n, 0.5),
+            "innovation_sd": np.full(n, 1e-9), "dispersion": np.full(n, 1e6)}
+    for k, v in values.items():
+        base[k] = np.broadcast_to(np.asarray(v, dtype=float), base[k].shape).copy()
+    return base
+
+
+def test_forecast_paths_follow_damped_trend_and_ar_decay():
+    """With no innovations and near-Poisson noise, month h's mean is
+    exp(a + trend * sum_{k<=h} damping^k + persistence^h * eps_origin). 4000 draws around
+    ~10^4: the standard error of a mean is < 0.02%, the tolerance 0.2% (> 10 se), so a false
+    alarm is practically impossible while a missing or undamped trend (>= 4% off) fails."""
+    n, H, damping, trend, phi, eps0 = 4000, 12, 0.8, 0.05, 0.7, 0.4
+    p = _params(n, trend=trend, persistence=phi, eps_origin=eps0)
+    x = forecast_paths(p, H, n, damping, np.random.default_rng(3))
+    h = np.arange(1, H + 1)
+    expected = np.exp(np.log(10_000) + trend * np.cumsum(damping ** h) + phi ** h * eps0)
+    np.testing.assert_allclose(x.mean(axis=0), expected, rtol=2e-3)
+    assert x.shape == (n, H) and np.all(x == np.round(x)) and np.all(x >= 0)
+
+
+def test_forecast_paths_negative_binomial_spread():
+    """Fixed intensity 100 and size 4: variance 100 + 100^2/4 = 2600. With 20,000 draws the
+    sample variance's relative se is ~2.5% (NB kurtosis included), tolerance 12%: false-alarm
+    rate < 1e-6; Poisson noise (variance 100) or a doubled size (1350) fail."""
+    n = 20_000
+    p = _params(n, a=np.log(100.0), dispersion=4.0)
+    x = forecast_paths(p, 1, n, 0.8, np.random.default_rng(4))[:, 0]
+    assert abs(x.mean() - 100) < 5 * np.sqrt(2600 / n)
+    assert abs(x.var() / 2600 - 1) < 0.12
+
+
+def test_forecast_paths_innovations_accumulate_like_ar1():
+    """Log-intensity variance after h months of AR(1) from a known origin value is
+    sigma^2 (1 - phi^(2h)) / (1 - phi^2). Checked on log(draws) with size 1e6 and intensity
+    1e6 (count noise ~0.1%, negligible): 20,000 paths, tolerance 8% on the variance (se ~1%)."""
+    n, sigma, phi = 20_000, 0.3, 0.9
+    p = _params(n, a=np.log(1e6), persistence=phi, innovation_sd=sigma)
+    x = forecast_paths(p, 12, n, 0.8, np.random.default_rng(5))
+    h = np.arange(1, 13)
+    expected = sigma**2 * (1 - phi ** (2 * h)) / (1 - phi**2)
+    np.testing.assert_allclose(np.log(x).var(axis=0), expected, rtol=0.08)
+
+
+def test_forecast_paths_reuse_posterior_draws_when_samples_exceed_them():
+    p = _params(10, a=np.log(np.arange(1.0, 11.0) * 1000)[:, None])
+    x = forecast_paths(p, 2, 25, 0.8, np.random.default_rng(0))
+    assert x.shape == (25, 2)
+
+
+# --- outputs ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_result():
+    deaths = synthetic_deaths()
+    origins = list(range(month_id("2016-06-01"), month_id("2017-06-01") + 1))
+    return run_backtest(deaths, settings(origins, horizons=6), RecordingForecaster())
+
+
+def test_scores_table_has_exactly_the_columns_and_every_model_metric_horizon(small_result):
+    scores = scores_table(small_result.forecast_scores)
+    assert list(scores.columns) == ["model", "horizon", "metric", "value"]
+    assert list(pd.unique(scores["model"])) == [MODEL_NAME, *BENCHMARKS]
+    required = {"crps", "log_score", "binned_log_score", "mis_90", "coverage_50", "coverage_90"}
+    assert required <= set(scores["metric"])
+    assert set(scores["horizon"]) == set(range(1, 7))
+    assert not scores.duplicated(["model", "horizon", "metric"]).any()
+    # a value is the mean over origins of the per-forecast score
+    fs = small_result.forecast_scores
+    one = fs[(fs["model"] == "conflictology") & (fs["horizon"] == 3)]["crps"].mean()
+    got = scores.query("model == 'conflictology' and horizon == 3 and metric == 'crps'")["value"]
+    assert got.item() == pytest.approx(one, rel=1e-12)
+
+
+def test_crps_ratio_is_ratio_of_sums_with_an_interval_around_it(small_result):
+    fs = small_result.forecast_scores
+    r = crps_ratios(fs, "conflictology", block=3, seed=0)
+    for _, row in r.iterrows():
+        g = fs[fs["horizon"] == row["horizon"]].pivot(index="origin", columns="model",
+                                                      values="crps")
+        assert row["ratio"] == pytest.approx(g[MODEL_NAME].sum() / g["conflictology"].sum())
+        assert row["low"] <= row["ratio"] <= row["high"]
+        assert row["n"] == 13
+
+
+def test_outcomes_after_returns_the_following_months_by_horizon():
+    deaths = synthetic_deaths(n_months=24)
+    origin = int(deaths["month_id"].iloc[20])
+    out = outcomes_after(deaths, origin, 12)
+    assert list(out.index) == [1, 2, 3]  # the data end 3 months after this origin
+    np.testing.assert_array_equal(out.to_numpy(), deaths["deaths"].to_numpy()[21:24])
+
+
+def test_origins_before_enough_history_are_refused():
+    deaths = synthetic_deaths(n_months=30)
+    with pytest.raises(ValueError, match="origins -> first: 2015-06 has fewer than 24 months"):
+        run_backtest(deaths, settings([month_id("2015-06-01")]), RecordingForecaster(), window=24)
+
+
+# --- config and CLI ---------------------------------------------------------------------------
+
+
+def write_views_csv(path: Path, deaths: pd.DataFrame) -> Path:
+    """A ViEWS country-month file (all deaths as state-based)."""
+    pd.DataFrame({"month_id": deaths["month_id"], "country_id": 220,
+                  "ged_sb": deaths["deaths"].astype(int), "ged_os": 0, "ged_ns": 0}).to_csv(
+        path, index=False)
+    return path
+
+
+CONFIG = """\
+schema_version: 1
+name: synthetic
+data:
+  path: deaths.csv
+  country: 220
+origins:
+  first: 2017-01
+  last: 2017-12
+  step_months: 1
+model:
+  window_months: 24
+  trend_damping: 0.8
+forecast: {horizons: 6, samples: 200, seed: 3}
+sampler: {chains: 2, tune: 100, draws: 100, target_accept: 0.9}
+quick: {origins: 2, samples: 100, tune: 100, draws: 50}
+"""
+
+
+@pytest.fixture
+def config_dir(tmp_path):
+    write_views_csv(tmp_path / "deaths.csv", synthetic_deaths())
+    (tmp_path / "backtest.yaml").write_text(CONFIG, encoding="utf-8")
+    return tmp_path
+
+
+def test_config_paths_resolve_against_the_config_file(config_dir, monkeypatch):
+    monkeypatch.chdir(ROOT)  # not the config's directory
+    loaded = load_backtest_config(config_dir / "backtest.yaml")
+    assert loaded.data_path == (config_dir / "deaths.csv").resolve()
+    quick = BacktestSettings.from_config(loaded, quick=True)
+    full = BacktestSettings.from_config(loaded)
+    assert len(full.origins) == 12 and quick.origins == (full.origins[0], full.origins[-1])
+    assert quick.n_samples == 100 and full.n_samples == 200
+
+
+def test_shipped_config_is_valid():
+    c = load_backtest_config(ROOT / "configs" / "backtest-syria.yaml").config
+    assert c.forecast.horizons == 12 and list(c.benchmarks) == list(BENCHMARKS)
+
+
+BAD_CONFIGS = [
+    # (replace this, with this, the exact message)
+    ("  window_months: 24", "  windw_months: 24",
+     "{cfg}:11: model -> windw_months: unknown key 'windw_months'. Did you mean "
+     "'window_months'? Allowed here: name, window_months, trend_damping, december_effect"),
+    ("  first: 2017-01", "  first: 2017-13",
+     "{cfg}:7: origins -> first: expected a month as YYYY-MM, got '2017-13'"),
+    ("  last: 2017-12", "  last: 2016-12",
+     "{cfg}:7: origins: last (2016-12) is before first (2017-01)"),
+    ("  path: deaths.csv", "  path: missing.csv",
+     "{cfg}:4: data -> path: file not found: {dir}/missing.csv (relative paths are resolved "
+     "against the config file's directory)"),
+    ("  first: 2017-01", "  first: 2016-06",
+     "{cfg}:7: origins -> first: 2016-06 has fewer than 24 months of data before it (data "
+     "start 2015-01)"),
+    ("  country: 220", "  country: 96",
+     "{cfg}:5: data -> country: {dir}/deaths.csv: no rows for country 96 (found: Syria (220))"),
+    ("forecast: {horizons: 6,", "forecast: {horizons: 0,",
+     "{cfg}:13: forecast -> horizons: Input should be greater than or equal to 1"),
+    ("schema_version: 1", "schema_version: 2",
+     "{cfg}:1: schema_version: Input should be 1 (got 2)"),
+]
+
+
+def run_cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "models.backtest", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def _break_config(config_dir, old, new):
+    cfg = config_dir / "backtest.yaml"
+    text = cfg.read_text(encoding="utf-8")
+    assert old in text
+    cfg.write_text(text.replace(old, new), encoding="utf-8")
+    return cfg
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BAD_CONFIGS,
+                         ids=[b[2].split(": ")[1] + "-" + str(i) for i, b in enumerate(BAD_CONFIGS)])
+def test_bad_config_gives_one_line_with_file_line_key_and_exit_2(config_dir, capsys, old, new,
+                                                                 message):
+    cfg = _break_config(config_dir, old, new)
+    assert bt.main([str(cfg), "--out", str(config_dir / "out"), "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "error: " + message.format(cfg=cfg.resolve(),
+                                                              dir=config_dir.resolve())
+    assert captured.out == ""
+    assert not (config_dir / "out").exists()
+
+
+def test_bad_config_from_the_command_line_exits_2_without_traceback(config_dir):
+    old, new, message = BAD_CONFIGS[0]
+    cfg = _break_config(config_dir, old, new)
+    p = run_cli(cfg, "--out", config_dir / "out")
+    assert p.returncode == 2
+    assert p.stderr.strip() == "error: " + message.format(cfg=cfg.resolve())
+    assert "Traceback" not in p.stderr and p.stdout == ""
+
+
+def test_every_problem_is_reported_at_once(config_dir):
+    cfg = config_dir / "backtest.yaml"
+    text = cfg.read_text(encoding="utf-8").replace("  window_months: 24", "  windw_months: 24")
+    cfg.write_text(text.replace("  first: 2017-01", "  first: 2017-13"), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_backtest_config(cfg)
+    assert len(err.value.messages) == 2
+
+
+def test_cli_end_to_end_with_a_stand_in_model(config_dir, monkeypatch, capsys):
+    """The whole CLI (config, data, loop, tables, plots, summary, atomic write) with the cheap
+    forecaster in place of NUTS; a second run replaces the first output directory."""
+    class StandIn(RecordingForecaster):
+        def __init__(self, window, **kwargs):
+            super().__init__()
+            self.model = type("M", (), {"compiled": lambda self: None, "compile_seconds": 0.0})()
+
+    monkeypatch.setattr(bt, "LatentNBForecaster", StandIn)
+    out = config_dir / "out"
+    assert bt.main([str(config_dir / "backtest.yaml"), "--out", str(out), "--quiet"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"scores.csv", "forecast_scores.csv", "fits.csv", "summary.md", "run.json",
+            "crps_by_horizon.png", "calibration.png", "config.resolved.json"} <= names
+    scores = pd.read_csv(out / "scores.csv")
+    assert list(scores.columns) == ["model", "horizon", "metric", "value"]
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "| horizon | zero | last | conflictology | bootstrap |" in summary
+    assert "CRPS below conflictology at horizons 1-3" in summary
+    first = (out / "scores.csv").read_bytes()
+    assert bt.main([str(config_dir / "backtest.yaml"), "--out", str(out), "--quiet",
+                    "--quick"]) == 0
+    assert (out / "scores.csv").read_bytes() != first  # replaced by the quick run
+    assert not [p for p in config_dir.iterdir() if p.name.startswith(".out.")]  # no leftovers
+
+
+def test_cli_refuses_to_overwrite_a_directory_it_did_not_write(config_dir, capsys):
+    out = config_dir / "precious"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me", encoding="utf-8")
+    assert bt.main([str(config_dir / "backtest.yaml"), "--out", str(out), "--quiet"]) == 2
+    assert "exists and is not a backtest output directory" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+# --- the real model (NUTS) ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_real_model_is_not_changed_by_data_after_the_origin():
+    """latent_nb compiled and fitted (small draws) at one origin on a clean and a poisoned
+    series: identical draws for every model, and forecasts on the scale of the data."""
+    deaths = synthetic_deaths(n_months=40)
+    origin = int(deaths["month_id"].iloc[30])
+    fc = bt.LatentNBForecaster(24, damping=0.8, chains=2, tune=150, draws=100,
+                               target_accept=0.9)
+    s = settings([origin], n_samples=200, horizons=6)
+    clean = run_backtest(deaths, s, fc, window=24, keep_samples=True)
+    poisoned = run_backtest(poisoned_after(deaths, origin), s, fc, window=24, keep_samples=True)
+    for name, x in clean.samples[origin].items():
+        np.testing.assert_array_equal(poisoned.samples[origin][name], x, err_msg=name)
+    ours = clean.samples[origin][MODEL_NAME]
+    recent = deaths["deaths"].to_numpy()[25:31].mean()
+    assert 0.2 * recent < np.median(ours[:, 0]) < 5 * recent
+    assert clean.fits["divergences"].iloc[0] >= 0 and np.isfinite(clean.fits["max_rhat"].iloc[0])
+
+
+@pytest.mark.slow
+def test_cli_quick_run_with_nuts(config_dir):
+    """python -m models.backtest --quick on a synthetic ViEWS file: exit 0 and every output."""
+    out = config_dir / "out"
+    p = run_cli(config_dir / "backtest.yaml", "--out", out, "--quick", "--quiet")
+    assert p.returncode == 0, p.stderr[-2000:]
+    scores = pd.read_csv(out / "scores.csv")
+    assert list(scores.columns) == ["model", "horizon", "metric", "value"]
+    assert set(scores["model"]) == {MODEL_NAME, *BENCHMARKS}
+    fits = pd.read_csv(out / "fits.csv")
+    assert len(fits) == 2 and (fits["fit_seconds"] > 0).all()
+    assert textwrap.dedent("## NUTS diagnostics") in (out / "summary.md").read_text()
