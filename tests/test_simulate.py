@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xarray as xr
 from naive_reference import simulate_naive
 from scipy import stats
 
@@ -244,7 +245,7 @@ def test_streaming_chunks_equal_the_whole(state, shipped, monkeypatch):
     whole = sim.simulate_scenarios(state, subset, 15, seed=8, draws=200, weights=weights)
     chunks = list(sim.iter_scenario_chunks(state, subset, 15, seed=8, draws=200, weights=weights))
     assert [c.sizes["draw"] for c in chunks] == [70, 70, 60]
-    joined = __import__("xarray").concat(chunks, dim="draw")
+    joined = xr.concat(chunks, dim="draw")
     for var in whole.data_vars:
         if "draw" in whole[var].dims:
             assert np.array_equal(whole[var].values, joined[var].values, equal_nan=True), var
