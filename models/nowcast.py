@@ -333,6 +333,13 @@ class NowcastModel:
             out[..., n_death + j] = np.round(mean * rng.lognormal(0, DISPLACEMENT_REPORT_LOG_SD, mean.shape))
         return out
 
+    def state_for_seed(self, posterior: xr.Dataset, seed: int) -> NowcastState:
+        """:meth:`state` with its own random stream, so a fit and its cached copy give the same
+        state (and so the same forecast) for the same seed."""
+        state = self.state(posterior, np.random.default_rng([seed, 2]))
+        state.validate()
+        return state
+
     def state(self, posterior: xr.Dataset, rng: np.random.Generator) -> NowcastState:
         """The :class:`NowcastState` for every posterior draw (chains stacked)."""
         post = posterior.stack(sample=("chain", "draw")).transpose("sample", ...)
@@ -460,6 +467,5 @@ def fit_nowcast(config: Config, *, seed: int | None = None, sampler: str | None 
     )
     idata.attrs["key_parameters"] = list(KEY_PARAMETERS)
     diagnostics = diagnose(idata.posterior, idata.sample_stats, sampler)
-    state = model.state(idata.posterior, rng)
-    state.validate()
+    state = model.state_for_seed(idata.posterior, seed)
     return NowcastFit(idata=idata, state=state, diagnostics=diagnostics, seconds=times)

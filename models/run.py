@@ -110,7 +110,6 @@ def nowcast_cache_key(loaded: Loaded, seed: int, sampler: str) -> str:
 def fit_or_load(loaded: Loaded, seed: int, sampler: str, cache_dir: Path | None, progress: bool):
     """The nowcast fit, from the cache when its inputs are unchanged."""
     import arviz as az
-    import numpy as np
 
     from models.nowcast import NowcastFit, NowcastModel, diagnose, fit_nowcast
 
@@ -122,7 +121,7 @@ def fit_or_load(loaded: Loaded, seed: int, sampler: str, cache_dir: Path | None,
         idata = az.from_netcdf(path)
         idata.load()
         model = NowcastModel(cfg)
-        state = model.state(idata.posterior, np.random.default_rng([seed, 1]))
+        state = model.state_for_seed(idata.posterior, seed)
         diagnostics = diagnose(idata.posterior, idata.sample_stats, sampler)
         diagnostics["cached"] = True
         return NowcastFit(idata, state, diagnostics, {"load_cached": time.perf_counter() - t0}), True
