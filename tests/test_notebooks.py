@@ -132,4 +132,5 @@ def test_notebooks_run_top_to_bottom(tmp_path, monkeypatch, record_property):
     assert sorted(report) == [p.stem for p in paths]
     written = written_by_notebooks(before, repository_files())
     assert not written, f"notebooks wrote into the repository: {written}"
-    assert (tmp_path / "out" / ".cache").is_dir(), "the notebooks did not use the shared run cache"
+    fits = sorted((tmp_path / "out" / ".cache").glob("nowcast-*.nc"))
+    assert len(fits) == 1, f"01 and 02 should share one cached nowcast fit, found {fits}"
