@@ -34,6 +34,7 @@ the episode. Priors and their bases: :mod:`models.priors`.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import warnings
@@ -246,11 +247,16 @@ class NowcastModel:
                 log_low = pm.Data("disp_log_low", ev.disp_log_low)
                 log_high = pm.Data("disp_log_high", ev.disp_log_high)
                 s = DISPLACEMENT_REPORT_LOG_SD
-                hi = _normal_logcdf((log_high - loc) / s)
-                lo = _normal_logcdf((log_low - loc) / s)
-                point = -0.5 * ((log_low - loc) / s) ** 2 - np.log(s * np.sqrt(2 * np.pi))
+                z_lo, z_hi = (log_low - loc) / s, (log_high - loc) / s
+                # P(z_lo < Z < z_hi) from the tail the interval lies in, so two numbers near 1
+                # are never subtracted (the interval may sit far in either tail while sampling).
+                upper = z_lo > 0
+                big = pt.switch(upper, _normal_logcdf(-z_lo), _normal_logcdf(z_hi))
+                small = pt.switch(upper, _normal_logcdf(-z_hi), _normal_logcdf(z_lo))
+                interval = pm.math.logdiffexp(big, pt.minimum(small, big - 1e-12))
+                point = -0.5 * z_lo**2 - np.log(s * np.sqrt(2 * np.pi))
                 exact = np.isclose(ev.disp_log_low, ev.disp_log_high)
-                disp_logp = pt.switch(exact, point, pm.math.logdiffexp(hi, pt.minimum(lo, hi - 1e-9)))
+                disp_logp = pt.switch(exact, point, interval)
                 pm.Potential("displacement_evidence_loglik", disp_logp.sum())
                 expected.append(true_disp)
             pm.Deterministic("expected_true_count", pt.concatenate(expected), dims="evidence")
@@ -301,9 +307,15 @@ class NowcastModel:
 
     def sample_prior(self, draws: int, seed: int) -> xr.Dataset:
         # The potentials (the evidence) are deliberately left out: this is the prior.
-        with self.model, warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
-            return pm.sample_prior_predictive(draws=draws, random_seed=seed).prior
+        pymc_log = logging.getLogger("pymc")
+        level = pymc_log.level
+        pymc_log.setLevel(logging.WARNING)  # no "Sampling: [...]" line on every call
+        try:
+            with self.model, warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
+                return pm.sample_prior_predictive(draws=draws, random_seed=seed).prior
+        finally:
+            pymc_log.setLevel(level)
 
     # -- predictive --------------------------------------------------------------------------------
     def simulate_reports(self, params: xr.Dataset, rng: np.random.Generator) -> np.ndarray:
