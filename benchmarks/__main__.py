@@ -167,6 +167,8 @@ def markdown(results: dict, s: dict) -> str:
             c = sc["corner"]
             lines.append(f"\nLargest: {c['draws']:,} draws x {c['horizon_days']} days (streaming): "
                          f"{c['seconds']:.1f} s, {c['peak_mb']:,} MB.")
+    for name, err in results.get("errors", {}).items():
+        lines += ["", f"**Section {name} failed**: {err}"]
     lines += ["", "Summary: `" + summary_line(s) + "`", ""]
     return "\n".join(lines)
 
@@ -203,38 +205,61 @@ def main(argv=None) -> int:
     results: dict = {"quick": quick, "repeats": repeats, "started": datetime.now(UTC).isoformat(timespec="seconds"),
                      "machine": machine(), "load_avg": {"start": round(os.getloadavg()[0], 1)}}
     t0 = time.perf_counter()
-    if "mc" in sections:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def run_mc():
         from benchmarks import mc
 
-        say("Monte Carlo engine against the naive reference and the RNG...")
-        results["mc"] = (mc.measure(draws=2_000, horizon=30, repeats=repeats, naive_draws=10) if quick
-                         else mc.measure(repeats=repeats))
-    if "scaling" in sections:
-        say("scaling of the engine in draws and horizon...")
-        results["scaling"] = (scaling.measure(draws=(1_000, 4_000), horizons=(30, 90), repeats=repeats,
-                                              corner=False, horizon_at_draws=2_000, say=say) if quick
-                              else scaling.measure(repeats=repeats, say=say))
-    if "fit" in sections:
-        say("nowcast fit: nutpie against PyMC...")
-        results["fit"] = (fit.measure(repeats=repeats, tune=200, draws=200, cold=False) if quick
-                          else fit.measure(repeats=repeats))
-    if "e2e" in sections:
-        say(f"whole runs: {', '.join(configs)}...")
+        return (mc.measure(draws=2_000, horizon=30, repeats=repeats, naive_draws=10) if quick
+                else mc.measure(repeats=repeats))
+
+    def run_scaling():
+        return (scaling.measure(draws=(1_000, 4_000), horizons=(30, 90), repeats=repeats,
+                                corner=False, horizon_at_draws=2_000, say=say) if quick
+                else scaling.measure(repeats=repeats, say=say))
+
+    def run_fit():
+        return (fit.measure(repeats=repeats, tune=200, draws=200, cold=False) if quick
+                else fit.measure(repeats=repeats))
+
+    def run_e2e():
         modes = ("warm_refit", "warm_fit_cache") if quick else e2e.MODES
-        results["e2e"] = e2e.measure(configs, repeats=repeats, modes=modes, say=say)
+        return e2e.measure(configs, repeats=repeats, modes=modes, say=say)
+
+    jobs = {"mc": ("Monte Carlo engine against the naive reference and the RNG", run_mc),
+            "scaling": ("scaling of the engine in draws and horizon", run_scaling),
+            "fit": ("nowcast fit: nutpie against PyMC", run_fit),
+            "e2e": (f"whole runs: {', '.join(configs)}", run_e2e)}
+    failed = []
+    for name in SECTIONS:
+        if name not in sections:
+            continue
+        what, job = jobs[name]
+        say(f"{what}...")
+        try:
+            results[name] = job()
+        except Exception as e:  # keep the other sections' numbers; say what failed
+            failed.append(name)
+            results.setdefault("errors", {})[name] = f"{type(e).__name__}: {e}"
+            say(f"error in {name}: {type(e).__name__}: {e}")
+        write(results, out, t0)  # after every section, so a late failure loses nothing
+    s = write(results, out, t0)
+    say(f"wrote {out / 'benchmarks.json'} and {out / 'benchmarks.md'} ({results['seconds']:.0f} s)")
+    print(summary_line(s))
+    return 1 if failed else 0
+
+
+def write(results: dict, out: Path, t0: float) -> dict:
+    """Write the JSON and markdown of what has been measured so far; return the summary."""
     results["load_avg"]["end"] = round(os.getloadavg()[0], 1)
     results["seconds"] = round(time.perf_counter() - t0, 1)
     results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     s = summary(results)
     results["summary"] = s
-
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "benchmarks.json").write_text(json.dumps(results, indent=1) + "\n", "utf-8")
     (out / "benchmarks.md").write_text(markdown(results, s), "utf-8")
-    say(f"wrote {out / 'benchmarks.json'} and {out / 'benchmarks.md'} ({results['seconds']:.0f} s)")
-    print(summary_line(s))
-    return 0
+    return s
 
 
 if __name__ == "__main__":
