@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import resource
 import sys
 import time
@@ -64,6 +65,44 @@ def collect_configs(paths: list[str]) -> list[Loaded]:
     return loaded
 
 
+RUN_BYTES_PER_DRAW_DAY_SCENARIO = 500
+"""Peak memory of ``models.run`` per draw x day x scenario (mixture included), measured: 100,000
+draws x 365 days x (4 scenarios + mixture) peaked at 9.0 GB in memory (benchmarks, scaling), about
+ten times the float32 forecast array itself (quantiles, samples table and plots work on copies)."""
+RUN_BYTES_FIXED = 1.3e9
+"""Peak of a small run: interpreter, PyMC/ArviZ imports, the compiled nowcast (benchmarks: 1.25 GB)."""
+
+
+def available_memory_bytes() -> float | None:
+    """Memory the OS says a new allocation can use (Linux ``MemAvailable``), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(draws: int, horizon_days: int, n_series: int, where: str,
+                 available: float | None = None) -> None:
+    """Refuse, before anything is allocated, a run whose estimated peak memory exceeds what is
+    available. ``where`` names the option or config line that set the draws."""
+    need = RUN_BYTES_FIXED + RUN_BYTES_PER_DRAW_DAY_SCENARIO * draws * horizon_days * n_series
+    available = available_memory_bytes() if available is None else available
+    if available is not None and need > available:
+        fit = int((available - RUN_BYTES_FIXED) / (RUN_BYTES_PER_DRAW_DAY_SCENARIO * horizon_days
+                                                   * n_series))
+        raise UsageError(
+            f"{where}: {draws:,} draws x {horizon_days} days x {n_series} scenario(s) need about "
+            f"{need / 1e9:,.1f} GB of memory, more than the {available / 1e9:,.1f} GB available; "
+            f"lower the draws (at most about {max(fit, 0):,} here) or the horizon")
+
+
 def parse_weights(text: str | None, scenario_ids: list[str], default: dict | None) -> dict | None:
     if text is None:
         weights = default
@@ -81,8 +120,8 @@ def parse_weights(text: str | None, scenario_ids: list[str], default: dict | Non
     missing = sorted(set(scenario_ids) - set(weights))
     if unknown or missing:
         raise UsageError(f"scenario weights must name exactly the scenarios run ({', '.join(scenario_ids)}); "
-                         + (f"unknown: {', '.join(unknown)} " if unknown else "")
-                         + (f"missing: {', '.join(missing)}" if missing else ""))
+                         + "; ".join([f"unknown: {', '.join(unknown)}"] * bool(unknown)
+                                     + [f"missing: {', '.join(missing)}"] * bool(missing)))
     if any(w < 0 for w in weights.values()) or not sum(weights.values()) > 0:
         raise UsageError("scenario weights must be >= 0 and not all 0")
     return weights
@@ -177,12 +216,22 @@ def main(argv: list[str] | None = None) -> int:
         loaded = collect_configs(args.configs)
         primary = loaded[0].config
         ids = [c.config.scenario.id for c in loaded]
+        if args.weights is None and primary.forecast.scenario_weights is not None:
+            try:
+                parse_weights(None, ids, primary.forecast.scenario_weights)
+            except UsageError as e:
+                raise ConfigError([f"{loaded[0].where('forecast', 'scenario_weights')}: forecast "
+                                   f"-> scenario_weights: {e}"]) from None
         weights = parse_weights(args.weights, ids, primary.forecast.scenario_weights
                                 if len(loaded) > 1 else None)
         if args.draws is not None and not 100 <= args.draws <= 1_000_000:
             raise UsageError(f"--draws: expected 100 to 1,000,000, got {args.draws}")
         if args.seed is not None and args.seed < 0:
             raise UsageError(f"--seed: expected a non-negative integer, got {args.seed}")
+        check_memory(args.draws or primary.forecast.draws, primary.forecast.horizon_days,
+                     len(ids) + (weights is not None),
+                     f"--draws {args.draws}" if args.draws else
+                     f"{loaded[0].where('forecast', 'draws')}: forecast -> draws")
     except (ConfigError, UsageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -41,10 +41,16 @@ class Loaded:
     path: Path
     resolved: dict = field(repr=False)
     """The merged mapping after ``extends`` (what ``config.resolved.yaml`` holds)."""
+    lines: dict = field(default_factory=dict, repr=False)
+    """Key path -> (file, line) where each merged key was written."""
 
     @property
     def config_hash(self) -> str:
         return config_hash(self.resolved)
+
+    def where(self, *keys) -> str:
+        """``file:line`` where the key path ``keys`` (or its nearest written parent) was written."""
+        return _locate(tuple(keys), self.lines)
 
 
 def config_hash(resolved: dict) -> str:
@@ -59,11 +65,19 @@ class _LineLoader(yaml.SafeLoader):
 
 def _read_yaml(path: Path) -> tuple[dict, dict[Path_, tuple[str, int]]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError([f"{path}: file not found"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{path}: is a directory, expected a YAML config file"]) from None
     except OSError as e:
         raise ConfigError([f"{path}: cannot read ({e.strerror})"]) from None
+    try:
+        if b"\0" in raw:  # UTF-16 text and binaries; YAML configs here are UTF-8
+            raise UnicodeDecodeError("utf-8", raw, raw.index(b"\0"), raw.index(b"\0") + 1, "NUL")
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: not a text file (expected a UTF-8 YAML config)"]) from None
     try:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.YAMLError as e:
@@ -76,19 +90,38 @@ def _read_yaml(path: Path) -> tuple[dict, dict[Path_, tuple[str, int]]]:
         raise ConfigError([f"{path}: the file is empty"])
     lines: dict[Path_, tuple[str, int]] = {}
 
+    problems: list[str] = []
+
     def walk(n, prefix):
         lines[prefix] = (str(path), n.start_mark.line + 1)
         if isinstance(n, yaml.MappingNode):
+            first_line: dict = {}
             for k, v in n.value:
                 key = k.value
-                lines[(*prefix, key)] = (str(path), k.start_mark.line + 1)
+                line = k.start_mark.line + 1
+                if key in first_line:  # PyYAML would silently keep the last one
+                    problems.append(f"{path}:{line}: {' -> '.join(map(str, (*prefix, key)))}: "
+                                    f"duplicate key '{key}' (first at line {first_line[key]})")
+                first_line.setdefault(key, line)
+                lines[(*prefix, key)] = (str(path), line)
                 walk(v, (*prefix, key))
         elif isinstance(n, yaml.SequenceNode):
             for i, v in enumerate(n.value):
                 walk(v, (*prefix, i))
 
     walk(node, ())
-    data = yaml.safe_load(text)
+    if problems:
+        raise ConfigError(problems)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as e:
+        # Tags that would build Python objects (!!python/...) are refused by the safe loader.
+        where = f"{path}:{e.problem_mark.line + 1}" if e.problem_mark else str(path)
+        tag = str(e.problem or "").rpartition("tag ")[2].strip("' ").replace("tag:yaml.org,2002:", "!!")
+        raise ConfigError([f"{where}: YAML tag '{tag}' is not allowed: a config "
+                           "holds plain data (numbers, text, dates, lists, mappings)"]) from None
+    except yaml.YAMLError as e:
+        raise ConfigError([f"{path}: invalid YAML: {e}"]) from None
     if not isinstance(data, dict):
         raise ConfigError([f"{path}:1: a config must be a mapping of sections, got {type(data).__name__}"])
     return data, lines
@@ -181,8 +214,11 @@ def _unwrap(annotation):
 def _format_errors(err: ValidationError, lines: dict) -> list[str]:
     out = []
     for e in err.errors(include_url=False):
+        # Drop pydantic's union-member tags and its "[key]" marker (an invalid dict key is
+        # reported at the key itself).
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p in
-                                                  ("lognormal", "beta", "uniform", "normal")))
+                                                  ("lognormal", "beta", "uniform", "normal",
+                                                   "[key]")))
         key_path = " -> ".join(str(p) for p in loc) or "(top level)"
         where = _locate(loc, lines)
         msg = e["msg"].removeprefix("Value error, ")
@@ -223,10 +259,17 @@ def load_config(path: str | Path) -> Loaded:
     """Load, merge and validate a scenario config. Raises :class:`ConfigError` listing every problem."""
     path = Path(path)
     merged, lines = resolve(path)
+    # Two kinds of YAML in configs/ are not scenarios; say so rather than list every missing key.
+    if "scenario" not in merged and {"origins", "data"} <= set(merged):
+        raise ConfigError([f"{path}: a backtest config (it has 'origins' and 'data', no "
+                           "'scenario'); run it with: python -m models.backtest " + str(path)])
+    if "scenario" not in merged and "forecast" not in merged and "evidence" in merged:
+        raise ConfigError([f"{path}: an evidence file without 'scenario' and 'forecast'; a "
+                           "scenario config uses it with 'extends: " + path.name + "'"])
     try:
         config = Config.model_validate(merged)
     except ValidationError as err:
         msgs = _format_errors(err, lines)
         raise ConfigError([f"{path}: {len(msgs)} problem(s) in the config:", *msgs]) from None
     resolved = json.loads(config.model_dump_json(by_alias=True, exclude_none=True))
-    return Loaded(config=config, path=path.resolve(), resolved=resolved)
+    return Loaded(config=config, path=path.resolve(), resolved=resolved, lines=lines)

@@ -264,6 +264,16 @@ class Config(Strict):
     forecast: Forecast
     output: Output = Field(default_factory=Output)
 
+    @field_validator("lexicon")
+    @classmethod
+    def _lexicon_intervals(cls, lex):
+        bad = [f"'{phrase}': [{lo:g}, {hi:g}]" for phrase, (lo, hi) in lex.items()
+               if not 0 <= lo <= hi]
+        if bad:
+            raise ValueError("a phrase maps to an interval [low, high] with 0 <= low <= high; "
+                             "got " + "; ".join(bad))
+        return lex
+
     @model_validator(mode="after")
     def _cross_references(self):
         errors = []
@@ -316,6 +326,11 @@ class Config(Strict):
             if ref is not None and ref not in projections:
                 errors.append(f"{where}: unknown projection '{ref}' (known: "
                               f"{', '.join(sorted(projections))})")
+        horizon = self.forecast.horizon_days
+        bad = [h for h in self.output.headline_horizons if not 1 <= h <= horizon]
+        if bad:
+            errors.append(f"output.headline_horizons: {', '.join(map(str, bad))} outside the "
+                          f"forecast horizon (1 to {horizon} days, forecast.horizon_days)")
         if errors:
             raise ValueError("\n".join(errors))
         return self

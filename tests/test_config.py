@@ -1,12 +1,16 @@
 """Scenario configs: loading, extends, strict validation with exact messages."""
 
+import copy
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scenarios.loader import ConfigError, config_hash, load_config
 from tests.conftest import CONFIGS, ROOT, SCENARIO_CONFIGS
@@ -137,3 +141,115 @@ def test_cli_bad_options(args, message):
     proc = subprocess.run([sys.executable, "-m", "models.run", str(CONFIGS / "escalation.yaml"),
                            "--validate-only", *args], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+# --- files that are not configs, and checks made before anything is allocated ---------------
+
+def _validate(*args):
+    return subprocess.run([sys.executable, "-m", "models.run", *map(str, args), "--validate-only"],
+                          capture_output=True, text=True, cwd=ROOT)
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("binary", "not a text file (expected a UTF-8 YAML config)"),
+    ("utf16", "not a text file (expected a UTF-8 YAML config)"),
+    ("directory", "is a directory, expected a YAML config file"),
+    ("missing", "file not found"),
+])
+def test_unreadable_files_exit_2_with_one_line(tmp_path, kind, message):
+    path = tmp_path / "config.yaml"
+    if kind == "binary":
+        path.write_bytes(bytes(range(256)) * 4)
+    elif kind == "utf16":
+        path.write_text((CONFIGS / "baseline.yaml").read_text(), encoding="utf-16")
+    elif kind == "directory":
+        path.mkdir()
+    proc = _validate(path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr == f"error: {path}: {message}\n"
+
+
+def test_other_yaml_in_configs_is_named_for_what_it_is():
+    proc = _validate(CONFIGS / "backtest-syria.yaml")
+    assert proc.returncode == 2
+    assert "a backtest config" in proc.stderr and "python -m models.backtest" in proc.stderr
+    proc = _validate(CONFIGS / "northwest-syria-evidence.yaml")
+    assert proc.returncode == 2 and "an evidence file" in proc.stderr
+
+
+def test_config_weights_must_name_the_scenarios_run(tmp_path):
+    bad = tmp_path / "w.yaml"
+    bad.write_text(f"extends: {CONFIGS / 'baseline.yaml'}\nscenario:\n  id: w\n"
+                   "forecast:\n  scenario_weights: {w: 0.5, nosuch: 0.5}\n")
+    proc = _validate(bad)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr == (f"error: {bad}:5: forecast -> scenario_weights: scenario weights must "
+                           "name exactly the scenarios run (w); unknown: nosuch\n")
+    # --weights replaces the config's weights, so it is what gets checked
+    proc = _validate(CONFIGS / "escalation.yaml", CONFIGS / "displacement.yaml",
+                     "--weights", "escalation=1,displacement=1,baseline=2")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_memory_guard_refuses_before_allocating():
+    from models.run import UsageError, check_memory
+
+    check_memory(4000, 90, 3, "x", available=8e9)  # the shipped default fits in 8 GB
+    with pytest.raises(UsageError) as err:
+        check_memory(100_000, 365, 5, "cfg.yaml:12: forecast -> draws", available=8e9)
+    assert str(err.value).startswith("cfg.yaml:12: forecast -> draws: 100,000 draws x 365 days x "
+                                     "5 scenario(s) need about 92.5 GB of memory, more than the "
+                                     "8.0 GB available; lower the draws (at most about 7,342")
+    # from the command line, on any machine with less than ~130 GB available
+    proc = _validate(CONFIGS / "escalation.yaml", "--draws", "1000000")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: --draws 1000000: 1,000,000 draws x 90 days x 3 scenario(s)")
+
+
+# --- property: any mutation gives a valid config or a ConfigError, never another exception ----
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths(v, (*prefix, i))
+
+
+_ESCALATION = load_config(CONFIGS / "escalation.yaml").resolved
+_PATHS = [p for p in _paths(_ESCALATION) if p]
+_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**12, 10**12),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+    st.dates().map(str), st.lists(st.integers(-5, 5), max_size=3),
+    st.dictionaries(st.text(max_size=6), st.integers(-5, 5), max_size=2),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(_PATHS), st.sampled_from(["set", "delete", "add"]),
+                          _VALUES, st.text(min_size=1, max_size=8)), min_size=1, max_size=3))
+def test_random_mutations_give_a_config_or_a_config_error(mutations):
+    cfg = copy.deepcopy(_ESCALATION)
+    for path, op, value, new_key in mutations:
+        parent = cfg
+        try:
+            for part in path[:-1]:
+                parent = parent[part]
+            if op == "set":
+                parent[path[-1]] = value
+            elif op == "delete":
+                del parent[path[-1]]
+            elif isinstance(parent[path[-1]], dict):
+                parent[path[-1]][new_key] = value
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier mutation removed or retyped this path
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "mutated.yaml"
+        path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+        try:
+            load_config(path)
+        except ConfigError as e:
+            assert e.messages and all(m.strip() for m in e.messages)
