@@ -84,7 +84,7 @@ def read_headers(paths: list[Path]) -> list[dict]:
 
 
 def check_headers(headers: list[dict]) -> None:
-    """Raise :class:`NotComparable` unless all runs share their origin and targets."""
+    """Raise :class:`NotComparable` unless all runs share their origin, episode start and targets."""
     first = headers[0]
     for other in headers[1:]:
         for key in ("origin", "targets"):
@@ -95,6 +95,13 @@ def check_headers(headers: list[dict]) -> None:
                 f"runs have different forecast origins: {first['_path'].name} is as of "
                 f"{first['origin']}, {other['_path'].name} as of {other['origin']}; "
                 "compare runs made on the same day")
+        start, other_start = first.get("episode_start"), other.get("episode_start")
+        if start and other_start and start != other_start:
+            # Cumulative targets count from the episode start: the same name, different totals.
+            raise NotComparable(
+                f"runs have different episode starts: {first['_path'].name} counts from "
+                f"{start}, {other['_path'].name} from {other_start}; cumulative targets "
+                "would not mean the same thing")
         if set(other["targets"]) != set(first["targets"]):
             raise NotComparable(
                 f"runs have different targets: {first['_path'].name} has "

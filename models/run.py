@@ -65,12 +65,14 @@ def collect_configs(paths: list[str]) -> list[Loaded]:
     return loaded
 
 
-RUN_BYTES_PER_DRAW_DAY_SCENARIO = 500
-"""Peak memory of ``models.run`` per draw x day x scenario (mixture included), measured: 100,000
-draws x 365 days x (4 scenarios + mixture) peaked at 9.0 GB in memory (benchmarks, scaling), about
-ten times the float32 forecast array itself (quantiles, samples table and plots work on copies)."""
+RUN_BYTES_PER_DRAW_DAY_SCENARIO = 200
+"""Peak memory of ``models.run`` per draw x day x scenario (mixture included), measured with
+``/usr/bin/time -v`` on configs/escalation.yaml (escalation, baseline, mixture; 90 days): peak
+RSS 1.25 GB at 4,000 draws and 1.97 GB at 20,000 draws, i.e. ~170 B per draw-day-scenario (the
+float32 forecast array holds 49 B of it; summaries, the samples table and plots work on copies),
+rounded up."""
 RUN_BYTES_FIXED = 1.3e9
-"""Peak of a small run: interpreter, PyMC/ArviZ imports, the compiled nowcast (benchmarks: 1.25 GB)."""
+"""Peak of a small run: interpreter, PyMC/ArviZ imports, the compiled nowcast (~1.1 GB measured)."""
 
 
 def available_memory_bytes() -> float | None:
@@ -127,6 +129,10 @@ def parse_weights(text: str | None, scenario_ids: list[str], default: dict | Non
     return weights
 
 
+NOWCAST_CODE = ("models/nowcast.py", "models/priors.py", "models/state.py", "scenarios/evidence.py",
+                "scenarios/lexicon.py", "scenarios/distributions.py", "scenarios/schema.py")
+
+
 def nowcast_cache_key(loaded: Loaded, seed: int, sampler: str) -> str:
     """Everything the nowcast depends on: its config sections, sampler settings, seed, the model
     code and library versions. Changing only scenario levers reuses the fit."""
@@ -135,7 +141,10 @@ def nowcast_cache_key(loaded: Loaded, seed: int, sampler: str) -> str:
     import pytensor
 
     f = loaded.resolved["forecast"]
-    code = "".join((Path(__file__).parent / m).read_text() for m in ("nowcast.py", "priors.py"))
+    # Code that shapes the fit: the model and priors, and how evidence is read from a config
+    # (a change in parsing "dozens" must not serve a fit of the old reading).
+    root = Path(__file__).resolve().parents[1]
+    code = "".join((root / m).read_text() for m in NOWCAST_CODE)
     payload = {
         "sections": {k: loaded.resolved.get(k) for k in NOWCAST_SECTIONS},
         "sampler": sampler, "seed": seed,
@@ -245,7 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     sampler = args.sampler or primary.forecast.sampler
     out_dir = Path(args.out or primary.output.directory)
     progress = not args.quiet and sys.stderr.isatty()
-    say = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    # Status lines and progress bars only on a terminal (logs and pipes get the results and
+    # warnings, not chatter); --quiet silences them there too.
+    say = (lambda msg: print(msg, file=sys.stderr)) if progress else (lambda *a: None)
     timings: dict[str, dict] = {}
 
     def stage(name, t0):

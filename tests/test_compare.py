@@ -4,6 +4,7 @@ traceback) of runs that are not comparable."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -34,6 +35,10 @@ def runs(tmp_path_factory):
     fewer_targets = synthetic_run("baseline", **kw)
     fewer_targets.forecast = fewer_targets.forecast.sel(target=["cum_deaths", "displaced"])
     fewer_targets = write_run(fewer_targets, out, ())
+    other_start = write_run(synthetic_run("baseline", **kw), out, ())
+    header = json.loads((other_start / "run.json").read_text())
+    header["episode_start"] = "2024-11-20"  # as if its config counted from another day
+    (other_start / "run.json").write_text(json.dumps(header))
     # One target each: the plot-writing path at a quarter of the rendering cost.
     deaths_only = []
     for scenario in ("escalation", "deescalation"):
@@ -42,6 +47,7 @@ def runs(tmp_path_factory):
         deaths_only.append(write_run(run, out, ("netcdf",)))
     return {"escalation": escalation, "displacement": displacement, "reseeded": reseeded,
             "other_origin": other_origin, "fewer_targets": fewer_targets,
+            "other_start": other_start,
             "deaths_only": deaths_only}
 
 
@@ -99,6 +105,7 @@ def test_unpaired_runs_compare_medians_only(runs, tmp_path):
 
 
 @pytest.mark.parametrize("other, reason", [("other_origin", "different forecast origins"),
+                                           ("other_start", "different episode starts"),
                                            ("fewer_targets", "different targets")])
 def test_refuses_runs_that_do_not_match(runs, tmp_path, capsys, other, reason):
     out = tmp_path / "cmp"

@@ -191,19 +191,26 @@ def test_config_weights_must_name_the_scenarios_run(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
-def test_memory_guard_refuses_before_allocating():
+def test_memory_guard_refuses_before_allocating(tmp_path):
     from models.run import UsageError, check_memory
 
     check_memory(4000, 90, 3, "x", available=8e9)  # the shipped default fits in 8 GB
     with pytest.raises(UsageError) as err:
         check_memory(100_000, 365, 5, "cfg.yaml:12: forecast -> draws", available=8e9)
-    assert str(err.value).startswith("cfg.yaml:12: forecast -> draws: 100,000 draws x 365 days x "
-                                     "5 scenario(s) need about 92.5 GB of memory, more than the "
-                                     "8.0 GB available; lower the draws (at most about 7,342")
-    # from the command line, on any machine with less than ~130 GB available
-    proc = _validate(CONFIGS / "escalation.yaml", "--draws", "1000000")
+    assert str(err.value) == ("cfg.yaml:12: forecast -> draws: 100,000 draws x 365 days x 5 "
+                              "scenario(s) need about 37.8 GB of memory, more than the 8.0 GB "
+                              "available; lower the draws (at most about 18,356 here) or the "
+                              "horizon")
+    # from the command line (needs ~150 GB: refused on any ordinary machine), before any fit
+    long = tmp_path / "long.yaml"
+    long.write_text(f"extends: {CONFIGS / 'baseline.yaml'}\nscenario:\n  id: long\n"
+                    "forecast:\n  horizon_days: 730\n  draws: 1000000\n")
+    proc = _validate(long)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("error: --draws 1000000: 1,000,000 draws x 90 days x 3 scenario(s)")
+    assert proc.stderr.startswith(f"error: {long}:6: forecast -> draws: 1,000,000 draws x 730 days "
+                                  "x 1 scenario(s) need about 147.3 GB of memory")
+    proc = _validate(long, "--draws", "900000")
+    assert proc.returncode == 2 and proc.stderr.startswith("error: --draws 900000: 900,000 draws")
 
 
 # --- property: any mutation gives a valid config or a ConfigError, never another exception ----

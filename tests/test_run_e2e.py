@@ -21,6 +21,7 @@ def escalation_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
     proc = _run(CONFIGS / "escalation.yaml", "--out", out, "--draws", 1000, "--strict")
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr == ""  # not a terminal: no progress or status chatter, no warnings
     (run_dir,) = (out / "escalation").iterdir()
     return out, run_dir, proc
 
@@ -44,12 +45,17 @@ def test_escalation_run_leaves_everything(escalation_run):
 @pytest.mark.slow
 def test_same_config_and_seed_same_numbers(escalation_run, tmp_path):
     out, _run_dir, _ = escalation_run
-    proc = _run(CONFIGS / "escalation.yaml", "--out", out, "--draws", 1000, "--quiet")
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    # a fresh fit (same seed: nutpie is seeded), then one served from the fit cache
+    for extra in (["--no-cache"], []):
+        proc = _run(CONFIGS / "escalation.yaml", "--out", out, "--draws", 1000, "--quiet", *extra)
+        assert proc.returncode == 0, proc.stderr[-3000:]
     runs = sorted((out / "escalation").iterdir())
-    assert len(runs) == 2  # the earlier run is untouched, a new one is added
-    a, b = (pd.read_csv(r / "quantiles.csv") for r in runs)
+    assert len(runs) == 3  # earlier runs are untouched, new ones are added
+    assert [json.loads((r / "run.json").read_text())["posterior_fingerprint"] for r in runs[1:]] \
+        == [json.loads((runs[0] / "run.json").read_text())["posterior_fingerprint"]] * 2
+    a, b, cached = (pd.read_csv(r / "quantiles.csv") for r in runs)
     pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a, cached)
     # a different seed gives different numbers
     proc = _run(CONFIGS / "escalation.yaml", "--out", tmp_path, "--draws", 1000, "--seed", 7,
                 "--quiet")
@@ -66,3 +72,20 @@ def test_bad_weights_leave_no_results(escalation_run):
     proc = _run(CONFIGS / "escalation.yaml", "--out", out, "--weights", "baseline=1,escalation=-1")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert sorted(p.name for p in (out / "escalation").iterdir()) == before
+
+
+@pytest.mark.slow
+def test_strict_exits_3_when_diagnostics_fail(tmp_path):
+    """One short chain cannot reach ESS 400: the run still writes its results, says FAILED loudly
+    on stderr and in run.json, and --strict makes that exit code 3."""
+    cfg = tmp_path / "short.yaml"
+    cfg.write_text(f"extends: {CONFIGS / 'baseline.yaml'}\nscenario:\n  id: short\n"
+                   "forecast:\n  chains: 1\n  tune: 100\n  posterior_draws: 100\n")
+    proc = _run(cfg, "--out", tmp_path / "out", "--draws", 200, "--strict")
+    assert proc.returncode == 3, proc.stderr[-3000:]
+    assert "WARNING: nowcast diagnostics FAILED" in proc.stderr and "Traceback" not in proc.stderr
+    assert "FAILED" in proc.stdout
+    (run_dir,) = (tmp_path / "out" / "short").iterdir()
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["diagnostics"]["passed"] is False
+    assert "FAILED" in (run_dir / "report.md").read_text()
