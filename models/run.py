@@ -279,9 +279,11 @@ def main(argv: list[str] | None = None) -> int:
 
         say(f"simulating {draws:,} draws x {primary.forecast.horizon_days} days x {len(ids)} scenario(s)...")
         t0 = time.perf_counter()
-        forecast = simulate_scenarios(fit.state, {c.config.scenario.id: c.config.assumptions for c in loaded},
-                                      horizon_days=primary.forecast.horizon_days, seed=seed,
-                                      draws=draws, weights=weights)
+        with Progress("simulation (draws)", total=draws, quiet=args.quiet) as bar:
+            forecast = simulate_scenarios(
+                fit.state, {c.config.scenario.id: c.config.assumptions for c in loaded},
+                horizon_days=primary.forecast.horizon_days, seed=seed, draws=draws,
+                weights=weights, on_chunk=bar.update)
         stage("simulation", t0)
 
         t0 = time.perf_counter()

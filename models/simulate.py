@@ -48,7 +48,7 @@ posterior draws: draw ``i`` uses state row ``posterior_draw[i]`` in every scenar
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -466,7 +466,8 @@ def iter_scenario_chunks(state: NowcastState, scenarios: Mapping[str, Assumption
 
 def simulate_scenarios(state: NowcastState, scenarios: Mapping[str, Assumptions],
                        horizon_days: int, seed: int, draws: int | None = None,
-                       weights: Mapping[str, float] | None = None) -> xr.Dataset:
+                       weights: Mapping[str, float] | None = None,
+                       on_chunk: Callable[[int], None] | None = None) -> xr.Dataset:
     """Simulate every scenario from the same posterior draws with common random numbers.
 
     ``scenarios``: scenario id -> its assumptions; ``horizon_days``: days after the origin;
@@ -480,6 +481,7 @@ def simulate_scenarios(state: NowcastState, scenarios: Mapping[str, Assumptions]
     ``lever__<path>`` (scenario, draw), ``posterior_draw`` (draw) and, with weights,
     ``mixture_component`` (draw). Memory: 4 bytes x scenarios x draws x days x 4 targets x
     (regions + 1) for ``forecast``; use :func:`iter_scenario_chunks` to stream instead.
+    ``on_chunk(n)`` is called after each chunk of ``n`` draws (progress display).
     """
     plan = _Plan(state, scenarios, horizon_days, seed, draws, weights)
     R, N = len(plan.regions), plan.n_draws
@@ -497,6 +499,8 @@ def simulate_scenarios(state: NowcastState, scenarios: Mapping[str, Assumptions]
         event_day[:, lo:hi] = ev
         if component is not None:
             component[lo:hi] = res["mixture_component"]
+        if on_chunk is not None:
+            on_chunk(hi - lo)
     return _dataset(plan, forecast, regime, levers, event_day, component, np.arange(N))
 
 

@@ -435,3 +435,11 @@ def test_engine_agrees_with_naive_reference(scenario, shipped):
         p = stats.ks_2samp(values(naive, what, day, region), values(engine, what, day, region)).pvalue
         assert p > alpha, (scenario, what, day, region, p)
 
+
+
+def test_progress_callback_sees_every_draw_once(state, shipped, monkeypatch):
+    monkeypatch.setattr(sim, "CHUNK_DRAWS", 100)
+    seen = []
+    sim.simulate_scenarios(state, {"baseline": shipped["baseline"]}, 10, seed=1, draws=250,
+                           on_chunk=seen.append)
+    assert seen == [100, 100, 50]
