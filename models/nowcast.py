@@ -133,7 +133,8 @@ def _beta(name, spec, dims=None):
     return pm.Beta(name, alpha=a, beta=b, dims=dims)
 
 
-def latent_intensity(n_steps: int, priors: dict, *, series_dim: str, time_dim: str):
+def latent_intensity(n_steps: int, priors: dict, *, series_dim: str, time_dim: str,
+                     anchor: str = "start"):
     """The latent intensity shared by the event (daily) and the backtest (monthly) models, built
     inside the current PyMC model::
 
@@ -146,7 +147,16 @@ def latent_intensity(n_steps: int, priors: dict, *, series_dim: str, time_dim: s
     scale of one innovation rather than the stationary scale sigma / sqrt(1 - phi^2): with few
     steps the stationary start makes a funnel as persistence nears 1 (divergences in SBC), and
     the trend line already carries the level. Returns (lambda, eps).
+
+    ``anchor="mean"`` (an option; the default ``"start"`` is the form above) subtracts the
+    path's mean over the steps, ``eps[s, t] - mean_t eps[s, t]``, so ``log_base_intensity`` is the
+    series' mean log-intensity on the trend line (carried to the last step) and no common shift
+    of the deviations can trade off against it: with the start form, level and a persistent
+    deviation form a ridge when the data are informative (R-hat and divergences in the monthly
+    backtest).
     """
+    if anchor not in ("start", "mean"):
+        raise ValueError(f"anchor must be 'start' or 'mean', got {anchor!r}")
     T = n_steps
     intensity = priors["intensity_at_origin"].spec
     a = pm.Normal("log_base_intensity", mu=intensity.mu, sigma=intensity.sigma, dims=series_dim)
@@ -157,7 +167,10 @@ def latent_intensity(n_steps: int, priors: dict, *, series_dim: str, time_dim: s
     z = pm.Normal("innovation_z", 0.0, 1.0, dims=(series_dim, time_dim))
     lag = np.subtract.outer(np.arange(T), np.arange(T))  # t - s
     weights = pt.switch(lag >= 0, phi ** np.maximum(lag, 0), 0.0)
-    eps = pm.Deterministic("ar_deviation_path", (z * sigma) @ weights.T, dims=(series_dim, time_dim))
+    path = (z * sigma) @ weights.T
+    if anchor == "mean":
+        path = path - path.mean(axis=1, keepdims=True)
+    eps = pm.Deterministic("ar_deviation_path", path, dims=(series_dim, time_dim))
     steps_to_origin = np.arange(T) - (T - 1)
     log_lam = a[:, None] + trend[:, None] * steps_to_origin[None, :] + eps
     lam = pm.Deterministic("intensity", pt.exp(log_lam), dims=(series_dim, time_dim))

@@ -140,6 +140,11 @@ class ModelSection(_Section):
     december_effect: bool = False
     """Estimate a December reporting factor (deaths recorded in December vs the intensity) at
     each origin from the window's Decembers, and apply it to forecast Decembers."""
+    ar_anchor: Literal["start", "mean"] = "start"
+    """How the AR(1) deviations of the latent intensity are tied to the level: ``start`` (the
+    path starts at one innovation, the event model's form) or ``mean`` (the path is centred on
+    its window mean, so the level parameter is identified; see
+    :func:`models.nowcast.latent_intensity`)."""
 
 
 class ForecastSection(_Section):

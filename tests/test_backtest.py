@@ -168,6 +168,28 @@ def test_forecast_paths_reuse_posterior_draws_when_samples_exceed_them():
     assert x.shape == (25, 2)
 
 
+def test_mean_anchored_deviations_have_zero_mean_over_the_window():
+    """With ``anchor="mean"`` the deviations sum to zero over the window (so
+    ``log_base_intensity`` is the window's mean log-intensity on the trend line) and are the
+    forward AR(1) path of the same innovations (a naive recursion here) minus its mean."""
+    import pymc as pm
+
+    model = bt.MonthlyLatentModel(24, n_units=2, anchor="mean").model
+    names = ["persistence", "innovation_sd", "innovation_z", "ar_deviation_path"]
+    phi, sigma, z, eps = pm.draw([model[n] for n in names], draws=200, random_seed=4)
+    np.testing.assert_allclose(eps.mean(axis=2), 0.0, atol=1e-9)
+    forward = np.zeros_like(z)
+    forward[..., 0] = sigma[:, None] * z[..., 0]
+    for t in range(1, 24):
+        forward[..., t] = phi[:, None] * forward[..., t - 1] + sigma[:, None] * z[..., t]
+    np.testing.assert_allclose(eps, forward - forward.mean(axis=2, keepdims=True), atol=1e-9)
+
+
+def test_latent_intensity_refuses_an_unknown_anchor():
+    with pytest.raises(ValueError, match="anchor must be 'start' or 'mean'"):
+        bt.MonthlyLatentModel(24, anchor="end")
+
+
 # --- outputs ------------------------------------------------------------------------------------
 
 
@@ -274,7 +296,8 @@ BAD_CONFIGS = [
     # (replace this, with this, the exact message)
     ("  window_months: 24", "  windw_months: 24",
      "{cfg}:11: model -> windw_months: unknown key 'windw_months'. Did you mean "
-     "'window_months'? Allowed here: name, window_months, trend_damping, december_effect"),
+     "'window_months'? Allowed here: name, window_months, trend_damping, december_effect, "
+     "ar_anchor"),
     ("  first: 2017-01", "  first: 2017-13",
      "{cfg}:7: origins -> first: expected a month as YYYY-MM, got '2017-13'"),
     ("  last: 2017-12", "  last: 2016-12",
