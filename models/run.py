@@ -229,8 +229,12 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 parse_weights(None, ids, primary.forecast.scenario_weights)
             except UsageError as e:
+                # More configs on the command line than the config's weights know of: the user
+                # has to say how to weight them.
+                hint = ("; with several configs on the command line, give --weights for all of "
+                        "them" if len(args.configs) > 1 else "")
                 raise ConfigError([f"{loaded[0].where('forecast', 'scenario_weights')}: forecast "
-                                   f"-> scenario_weights: {e}"]) from None
+                                   f"-> scenario_weights: {e}{hint}"]) from None
         weights = parse_weights(args.weights, ids, primary.forecast.scenario_weights
                                 if len(loaded) > 1 else None)
         if args.draws is not None and not 100 <= args.draws <= 1_000_000:

@@ -185,6 +185,11 @@ def test_config_weights_must_name_the_scenarios_run(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr == (f"error: {bad}:5: forecast -> scenario_weights: scenario weights must "
                            "name exactly the scenarios run (w); unknown: nosuch\n")
+    # a second config on the command line: the first config's weights no longer cover the run
+    proc = _validate(CONFIGS / "escalation.yaml", CONFIGS / "displacement.yaml")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert proc.stderr.endswith("missing: displacement; with several configs on the command "
+                                "line, give --weights for all of them\n")
     # --weights replaces the config's weights, so it is what gets checked
     proc = _validate(CONFIGS / "escalation.yaml", CONFIGS / "displacement.yaml",
                      "--weights", "escalation=1,displacement=1,baseline=2")
