@@ -326,7 +326,11 @@ class NowcastModel:
         try:
             with self.model, warnings.catch_warnings():
                 warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
-                return pm.sample_prior_predictive(draws=draws, random_seed=seed).prior
+                # PyTensor's Python linker: with an empty compile cache the default C linker
+                # spends ~15 s compiling code that 1,000 draws run for under a second (measured:
+                # 1.9 s against 15.8 s cold, 1.1 s against 0.9 s warm, same draws to 1e-15).
+                return pm.sample_prior_predictive(draws=draws, random_seed=seed,
+                                                  compile_kwargs={"mode": "FAST_COMPILE"}).prior
         finally:
             pymc_log.setLevel(level)
 
