@@ -1,5 +1,5 @@
 """The nowcast fit: nutpie against PyMC's NUTS on the same model and data
-(:class:`models.nowcast.NowcastModel` of the escalation config; every shipped config shares this
+(:class:`models.inference.nowcast.NowcastModel` of the escalation config; every shipped config shares this
 nowcast), both with 4 chains on at most 2 cores and the config's tuning and target acceptance.
 
 * **compile**: seconds to build the logp+gradient function each sampler runs, in a fresh process
@@ -32,7 +32,7 @@ import json, sys, time, warnings
 sys.path.insert(0, {root!r})
 import pymc as pm
 from scenarios.loader import load_config
-from models.nowcast import NowcastModel
+from models.inference.nowcast import NowcastModel
 cfg = load_config({config!r}).config
 model = NowcastModel(cfg)
 t = time.perf_counter(); model.compiled(); nutpie_s = time.perf_counter() - t
@@ -49,7 +49,7 @@ import json, sys, time
 sys.path.insert(0, {root!r})
 import arviz as az, numpy as np
 from scenarios.loader import load_config
-from models.nowcast import NowcastModel
+from models.inference.nowcast import NowcastModel
 cfg = load_config({config!r}).config
 model = NowcastModel(cfg)
 free = [rv.name for rv in model.model.free_RVs]

@@ -12,7 +12,7 @@ measured in the same run:
 Throughput is path-days per second: scenarios x draws x days / seconds. Times are medians over
 repeats, both wall-clock and CPU (process time; on a busy machine CPU time is the fairer one).
 The scenarios are the four shipped configs (baseline, deescalation, displacement, escalation)
-with a mixture, on the synthetic two-region :func:`models.state.example_state`.
+with a mixture, on the synthetic two-region :func:`tests.support.example_state`.
 
     python -m benchmarks.mc                # quick: 10,000 draws x 90 days, 3 repeats
     python -m benchmarks.mc --memory       # also 100,000 draws x 365 days (peak memory, ~2 min)
@@ -62,8 +62,8 @@ def rng_bound(state, n_scenarios: int, draws: int, horizon: int, seed: int = 0,
     ``shared``: uniforms, normals and gamma mixing once per draw (as the engine's common random
     numbers), Poisson and binomial per path; otherwise every variate per path.
     """
-    from models.rng import stream
-    from models.simulate import CHUNK_DRAWS, posterior_index
+    from models.simulation.engine import CHUNK_DRAWS, posterior_index
+    from models.simulation.rng import stream
 
     st = state.take(posterior_index(state.n_draws, draws))
     regions, S = state.regions, n_scenarios
@@ -107,8 +107,8 @@ def measure(draws: int = 10_000, horizon: int = 90, repeats: int = 3, naive_draw
     sys.path.insert(0, str(ROOT / "tests"))
     from naive_reference import simulate_naive
 
-    from models.simulate import simulate_scenarios
-    from models.state import example_state
+    from models.simulation.engine import simulate_scenarios
+    from tests.support import example_state
 
     scen = _scenarios()
     state = example_state(4000, seed=1)
@@ -144,8 +144,8 @@ _CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from benchmarks.mc import _scenarios, WEIGHTS
-from models.simulate import simulate_scenarios, iter_scenario_chunks, daily_quantiles
-from models.state import example_state
+from models.simulation.engine import simulate_scenarios, iter_scenario_chunks, daily_quantiles
+from tests.support import example_state
 scen, state = _scenarios(), example_state(4000, seed=1)
 t = time.perf_counter()
 if {mode!r} == "in_memory":

@@ -14,19 +14,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-TARGETS = ("cum_deaths", "cum_civilian_deaths", "displaced", "cum_displaced")
-"""Forecast targets (hubverse ``target`` column):
-
-* ``cum_deaths``: deaths of all actors since the episode start (people);
-* ``cum_civilian_deaths``: civilian deaths since the episode start (people);
-* ``displaced``: people currently displaced by this episode (stock, people);
-* ``cum_displaced``: displacement movements since the episode start (flow, people; a person
-  displaced twice counts twice, as in IDMC's internal-displacement counts).
-"""
-
-CATEGORIES = ("civilian", "combatant")
-ALL = "all"
-"""Location id for the sum over regions."""
+from models.vocabulary import ALL, CATEGORIES, TARGETS  # noqa: F401  (re-exported for the engine)
 
 
 @dataclass(frozen=True)
@@ -74,25 +62,3 @@ class NowcastState:
                 raise ValueError(f"NowcastState.{f.name}: expected {n} finite draws, shape {a.shape}")
             if a.ndim > 1 and a.shape[1] != r:
                 raise ValueError(f"NowcastState.{f.name}: expected {r} regions, shape {a.shape}")
-
-
-def example_state(n: int = 1000, seed: int = 0, regions=("aleppo", "idlib")) -> NowcastState:
-    """A plausible synthetic state (for tests and benchmarks that must not depend on a fit):
-    about 20-60 deaths/day per region, populations of 2 and 4 million."""
-    rng = np.random.default_rng(seed)
-    r = len(regions)
-    pop = np.array([2.0e6, 4.0e6, 1.0e6, 1.0e6][:r]) * rng.lognormal(0, 0.05, (n, r))
-    return NowcastState(
-        regions=tuple(regions),
-        log_intensity=np.log(30) + rng.normal(0, 0.4, (n, r)),
-        ar_deviation=rng.normal(0, 0.2, (n, r)),
-        trend=rng.normal(0.02, 0.05, (n, r)),
-        persistence=rng.beta(8, 2, n),
-        innovation_sd=rng.lognormal(np.log(0.2), 0.3, n),
-        dispersion=rng.lognormal(np.log(5), 0.3, n),
-        civilian_share=rng.beta(4, 6, (n, r)),
-        displacement_per_death=rng.lognormal(np.log(300), 0.5, (n, r)),
-        population_at_risk=pop,
-        displaced_at_origin=pop * rng.beta(2, 60, (n, r)),
-        deaths_to_origin=rng.poisson(60, (n, r, 2)).astype(float),
-    )

@@ -62,7 +62,7 @@ DEFAULT_DATA_FILE = REPO_ROOT.parent / "shared" / "data" / "views_syria_monthly_
 """The Syria country-month file used when a config gives no ``data.path``."""
 
 BENCHMARK_NAMES = ("zero", "last", "conflictology", "bootstrap")
-"""The ViEWS benchmark models (:data:`models.reference_forecasts.REFERENCE_MODELS`)."""
+"""The ViEWS benchmark models (:data:`models.evaluation.reference_forecasts.REFERENCE_MODELS`)."""
 
 MODEL_NAMES = ("latent_nb",)
 """Our models that the backtest can run (a closed set: no import paths in configs)."""
@@ -144,7 +144,7 @@ class ModelSection(_Section):
     """How the AR(1) deviations of the latent intensity are tied to the level: ``start`` (the
     path starts at one innovation, the event model's form) or ``mean`` (the path is centred on
     its window mean, so the level parameter is identified; see
-    :func:`models.nowcast.latent_intensity`)."""
+    :func:`models.inference.nowcast.latent_intensity`)."""
 
 
 class ForecastSection(_Section):

@@ -1,10 +1,10 @@
-"""A small synthetic :class:`models.results.RunResult` for tests of results, plots, report and
+"""A small synthetic :class:`models.outputs.results.RunResult` for tests of results, plots, report and
 comparison, built without a NUTS fit or the Monte Carlo engine.
 
 The numbers are plausible, not fitted: per region a few tens of deaths per day, times a regime
 multiplier that follows a random walk over the four regimes; civilians a share of deaths; people
 displaced per death a few hundred; a small daily return rate. The shapes and meanings follow the
-contracts of ``models.simulate`` (the ``forecast`` Dataset) and ``models.nowcast`` (the
+contracts of ``models.simulation.engine`` (the ``forecast`` Dataset) and ``models.inference.nowcast`` (the
 InferenceData groups). Draws are paired across scenarios (common random numbers), as the engine's
 are: the same draw index uses the same underlying random numbers in every scenario.
 """
@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from models.results import MIXTURE, RunResult, import_arviz, new_run_id
-from models.state import ALL, TARGETS
+from models.outputs.run_result import RunResult, new_run_id
+from models.runtime import import_arviz
+from models.vocabulary import ALL, MIXTURE, TARGETS
 from scenarios.evidence import observations
 from scenarios.loader import Loaded, load_config
 from scenarios.schema import REGIMES
@@ -51,7 +52,7 @@ def synthetic_forecast(
     events: tuple[str, ...] = (),
     seed: int = 0,
 ) -> xr.Dataset:
-    """A forecast Dataset as ``models.simulate`` returns it (see the module docstring)."""
+    """A forecast Dataset as ``models.simulation.engine`` returns it (see the module docstring)."""
     rng = np.random.default_rng(seed)
     s, n, h, r = len(scenarios), draws, horizon, len(regions)
     # Common random numbers: one set of uniforms per draw, shared by all scenarios; scenarios

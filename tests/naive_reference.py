@@ -1,6 +1,6 @@
 """A plain, per-draw, per-day reference implementation of the scenario process.
 
-Written from the process description in :mod:`models.simulate` (its module docstring), not from the
+Written from the process description in :mod:`models.simulation.engine` (its module docstring), not from the
 vectorised code: one Python loop over draws, one over days, one over regions, scalar numpy calls for
 every random variate. It draws its own random numbers (one ``np.random.Generator``), so it agrees
 with the engine in distribution, not draw by draw; the tests compare the two with two-sample tests.

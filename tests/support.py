@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.simulate import simulate_scenarios as simulate
+from models.simulation.engine import simulate_scenarios as simulate
 from models.state import NowcastState
 from scenarios.loader import load_config
 

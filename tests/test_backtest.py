@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import models.backtest as bt
-from models.backtest import (
+import models.evaluation.backtest as bt
+from models.data import month_date, month_id
+from models.evaluation.backtest import (
     MODEL_NAME,
     BacktestSettings,
     OriginForecast,
@@ -28,7 +29,6 @@ from models.backtest import (
     run_backtest,
     scores_table,
 )
-from models.data import month_date, month_id
 from scenarios.backtest_config import ConfigError, load_backtest_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -318,7 +318,7 @@ BAD_CONFIGS = [
 
 
 def run_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "models.backtest", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "models.evaluation.backtest", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, timeout=120)
 
 

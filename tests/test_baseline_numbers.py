@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "baselines"))
-import regenerate  # noqa: E402
+import regenerate
 
 STORED = json.loads(regenerate.BASELINE.read_text())
 

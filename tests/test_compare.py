@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from fixtures_results import synthetic_run
 
-from models import compare
-from models.results import write_run
+from models.evaluation import compare
+from models.outputs.write import write_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -118,7 +118,7 @@ def test_refuses_runs_that_do_not_match(runs, tmp_path, capsys, other, reason):
 
 def test_cli_refusal_is_one_line_without_traceback(runs, tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "models.compare", str(runs["escalation"]),
+        [sys.executable, "-m", "models.evaluation.compare", str(runs["escalation"]),
          str(runs["other_origin"]), "--out", str(tmp_path / "cmp")],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
         timeout=120)

@@ -197,7 +197,7 @@ def test_config_weights_must_name_the_scenarios_run(tmp_path):
 
 
 def test_memory_guard_refuses_before_allocating(tmp_path):
-    from models.run import UsageError, check_memory
+    from models.cli.run import UsageError, check_memory
 
     check_memory(4000, 90, 3, "x", available=8e9)  # the shipped default fits in 8 GB
     with pytest.raises(UsageError) as err:

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from scipy import stats
 
-from models.nowcast import NowcastModel, diagnose
+from models.inference.nowcast import NowcastModel, diagnose
 from scenarios.loader import load_config
 from tests.conftest import CONFIGS
 
@@ -73,7 +73,7 @@ def test_displacement_likelihood_equals_scipy(model, shift):
 @pytest.mark.parametrize("bound", [3, 40])
 def test_lower_bound_uses_the_survival_function(tmp_path, bound):
     """'At least N': log P(Y >= N), exact while P(Y < N) < 1 - 1e-12; beyond, floored at
-    log(1e-12) (float64 cannot resolve 1 - cdf there; documented in models.nowcast)."""
+    log(1e-12) (float64 cannot resolve 1 - cdf there; documented in models.inference.nowcast)."""
     p = tmp_path / "c.yaml"
     p.write_text(yaml.safe_dump({"extends": str(CONFIGS / "baseline.yaml"), "evidence": {
         "aleppo_soldiers_killed": {"value": f"at least {bound}"}, "idlib_air_strike_deaths_1_dec": None,
@@ -141,7 +141,7 @@ def test_one_fit_covers_every_shipped_config():
 
 @pytest.mark.slow
 def test_shipped_evidence_fits_cleanly(model):
-    from models.nowcast import fit_nowcast
+    from models.inference.nowcast import fit_nowcast
 
     fit = fit_nowcast(model.config, model=model)
     d = fit.diagnostics
@@ -159,7 +159,7 @@ def test_shipped_evidence_fits_cleanly(model):
 def test_simulation_based_calibration(model):
     """SBC over 150 replicates: ranks uniform for every parameter (chi-square, 10 bins),
     family-wise false-alarm rate 1% (Bonferroni over 15 parameters)."""
-    from models.calibration import run_sbc
+    from models.inference.calibration import run_sbc
 
     result = run_sbc(model.config, 150, seed=2, model=model)
     assert result.passed, result.tests.to_string()
@@ -219,7 +219,7 @@ def test_sbc_rank_test_detects_miscalibration():
     miscalibrated. Measured detection rates (40 repetitions): posterior sd x0.5 or x2 and a
     1-sd shift 100%; sd x0.6 98%, x1.6 90%, 0.5-sd shift 90%; 0.3-sd shift 30%, sd x0.8 13%
     (what 150 replicates cannot reliably see). The exact posterior passes (0/40 false alarms)."""
-    from models.calibration import rank_uniformity_tests
+    from models.inference.calibration import rank_uniformity_tests
 
     rng = np.random.default_rng(11)
 

@@ -9,8 +9,10 @@ import pytest
 from fixtures_results import SHIPPED, synthetic_run
 from matplotlib.figure import Figure
 
-from models import plots
-from models.results import list_runs, summarise, write_run
+from models.outputs import plots, statistics
+from models.outputs.statistics import summarise
+from models.outputs.store import list_runs
+from models.outputs.write import write_run
 from models.state import TARGETS
 from scenarios.schema import REGIMES
 
@@ -45,9 +47,9 @@ def assert_labelled(fig: Figure) -> None:
 def test_fan_chart_bands_are_quantiles_of_the_draws(run):
     result, summary = run
     draws = result.forecast["forecast"].sel(target="cum_deaths", region="all")
-    stats = plots.fan_statistics(summary, "cum_deaths")
+    stats = statistics.fan_statistics(summary, "cum_deaths")
     expected = np.quantile(draws.transpose("scenario", "draw", "day").values,
-                           plots.FAN_LEVELS, axis=1)  # (level, scenario, day)
+                           statistics.FAN_LEVELS, axis=1)  # (level, scenario, day)
     np.testing.assert_allclose(stats.transpose("quantile", "scenario", "day").values, expected)
     fig = plots.plot_fan_chart(stats, "cum_deaths", origin=result.origin)
     days = stats["day"].values
@@ -65,15 +67,15 @@ def test_fan_chart_bands_are_quantiles_of_the_draws(run):
 
 
 def test_count_labels_have_thousands_separators():
-    assert plots.format_count(25_000) == "25,000"
-    assert plots.format_count(999_999) == "999,999"
-    assert plots.format_count(1_500_000) == "1.5 M"
-    assert plots.format_count(2_000_000) == "2 M"
+    assert plots._tick_count(25_000) == "25,000"
+    assert plots._tick_count(999_999) == "999,999"
+    assert plots._tick_count(1_500_000) == "1.5 M"
+    assert plots._tick_count(2_000_000) == "2 M"
 
 
 def test_distribution_marks_median_and_90_interval(run):
     result, _ = run
-    draws = plots.horizon_draws(result.forecast, "displaced", [7, 30])
+    draws = statistics.horizon_draws(result.forecast, "displaced", [7, 30])
     fig = plots.plot_distribution(draws, "displaced")
     for s in draws["scenario"].values:
         for day in (7, 30):
@@ -92,18 +94,18 @@ def test_distribution_marks_median_and_90_interval(run):
 def test_exceedance_curve_is_share_of_draws_above():
     rng = np.random.default_rng(4)
     values = rng.poisson(20, 500).astype(float)  # many ties
-    x, p = plots.exceedance_curve(values)
+    x, p = statistics.exceedance_curve(values)
     np.testing.assert_allclose(p, (values[None, :] > x[:, None]).mean(axis=1))
     assert np.all(np.diff(p) <= 0)
 
 
 def test_exceedance_plot_draws_the_curves(run):
     result, _ = run
-    draws = plots.horizon_draws(result.forecast, "cum_deaths", [30])
+    draws = statistics.horizon_draws(result.forecast, "cum_deaths", [30])
     fig = plots.plot_exceedance(draws, "cum_deaths")
     for s in draws["scenario"].values:
         line = artist(fig, f"exceed:{s}:30")
-        x, p = plots.exceedance_curve(draws.sel(scenario=s, day=30).values)
+        x, p = statistics.exceedance_curve(draws.sel(scenario=s, day=30).values)
         np.testing.assert_allclose(line.get_xdata(), x)
         np.testing.assert_allclose(line.get_ydata(), p)
     assert_labelled(fig)
@@ -112,16 +114,16 @@ def test_exceedance_plot_draws_the_curves(run):
 def test_difference_to_baseline_is_paired_draw_by_draw(run):
     result, _ = run
     fc = result.forecast["forecast"].sel(target="cum_deaths", region="all")
-    diff = plots.paired_differences(result.forecast, "cum_deaths", "baseline")
+    diff = statistics.paired_differences(result.forecast, "cum_deaths", "baseline")
     assert list(diff["scenario"].values) == ["escalation", "mixture"]
     for s in ("escalation", "mixture"):
         np.testing.assert_array_equal(
             diff.sel(scenario=s).transpose("draw", "day").values,
             (fc.sel(scenario=s) - fc.sel(scenario="baseline")).transpose("draw", "day").values)
-    stats = plots.difference_statistics(diff)
+    stats = statistics.difference_statistics(diff)
     d = diff.sel(scenario="escalation").transpose("draw", "day").values
     np.testing.assert_allclose(stats["quantiles"].sel(scenario="escalation").values,
-                               np.quantile(d, plots.FAN_LEVELS, axis=0))
+                               np.quantile(d, statistics.FAN_LEVELS, axis=0))
     np.testing.assert_allclose(stats["p_above"].sel(scenario="escalation"), (d > 0).mean(axis=0))
     fig = plots.plot_difference(stats, "cum_deaths", "baseline", origin=result.origin)
     np.testing.assert_allclose(artist(fig, "median:escalation").get_ydata(),
@@ -131,8 +133,8 @@ def test_difference_to_baseline_is_paired_draw_by_draw(run):
 
 def test_difference_with_a_single_scenario_says_so():
     result = synthetic_run("baseline", draws=100, horizon=10)
-    stats = plots.difference_statistics(
-        plots.paired_differences(result.forecast, "cum_deaths", "baseline"))
+    stats = statistics.difference_statistics(
+        statistics.paired_differences(result.forecast, "cum_deaths", "baseline"))
     assert stats.sizes["scenario"] == 0
     fig = plots.plot_difference(stats, "cum_deaths", "baseline")
     assert "single scenario" in artist(fig, "empty").get_text()
@@ -141,7 +143,7 @@ def test_difference_with_a_single_scenario_says_so():
 
 def test_regime_occupancy_is_share_of_draws_in_each_regime(run):
     result, _ = run
-    occ = plots.regime_occupancy(result.forecast)
+    occ = statistics.regime_occupancy(result.forecast)
     np.testing.assert_allclose(occ.sum("regime"), 1.0)
     codes = result.forecast["regime"].sel(scenario="escalation").transpose("draw", "day").values
     for k, name in enumerate(REGIMES):
@@ -156,7 +158,7 @@ def test_regime_occupancy_is_share_of_draws_in_each_regime(run):
 
 def test_prior_vs_posterior_histograms(run):
     result, _ = run
-    pairs = plots.prior_posterior_draws(result.idata)
+    pairs = statistics.prior_posterior_draws(result.idata)
     labels = [label for label, _, _ in pairs]
     assert labels == ["log_intensity_origin[aleppo]", "log_intensity_origin[idlib]",
                       "civilian_share[aleppo]", "civilian_share[idlib]", "dispersion"]
@@ -172,7 +174,7 @@ def test_prior_vs_posterior_histograms(run):
 
 def test_reported_figures_against_model_implied_reports(run):
     result, _ = run
-    table = plots.evidence_fit(result.idata)
+    table = statistics.evidence_fit(result.idata)
     cd = result.idata.constant_data
     assert list(table["evidence"]) == [str(e) for e in cd["evidence"].values]
     np.testing.assert_array_equal(table["low"], cd["evidence_low"].values)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from models import priors
+from models.inference import priors
 
 
 def test_derived_figures_match_the_data(shared_data):

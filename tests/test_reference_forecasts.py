@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from models.data import load_views_country_month, month_id, series_as_of
-from models.reference_forecasts import (
+from models.evaluation.reference_forecasts import (
     REFERENCE_MODELS,
     all_reference_samples,
     reference_samples,

@@ -23,21 +23,21 @@ import pytest
 import yaml
 from fixtures_results import synthetic_forecast, synthetic_run
 
-from models import results
+from models import runtime
+from models.data import month_id
+from models.outputs import hubverse, run_result
+from models.outputs import write as writer
+from models.outputs.atomic import TEMP_PREFIX
+from models.outputs.blocks import to_markdown
+from models.outputs.formatting import round_sig
+from models.outputs.hubverse import HUBVERSE_COLUMNS
+from models.outputs.report import report_blocks
+from models.outputs.run_result import new_run_id
+from models.outputs.statistics import QUANTILE_LEVELS
+from models.outputs.store import RunIntegrityError, list_runs, load_run
+from models.outputs.views import monthly_deaths
+from models.outputs.write import write_run
 from models.progress import Progress, progress_enabled
-from models.report import report_blocks, round_sig, to_markdown
-from models.results import (
-    HUBVERSE_COLUMNS,
-    QUANTILE_LEVELS,
-    TEMP_PREFIX,
-    RunIntegrityError,
-    list_runs,
-    load_run,
-    month_id,
-    monthly_deaths,
-    new_run_id,
-    write_run,
-)
 from scenarios.loader import config_hash
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +76,7 @@ def test_run_directory_layout(run):
 
 def test_netcdf_reloads_with_arviz_and_keeps_everything(run):
     result, run_dir = run
-    az = results.import_arviz()
+    az = runtime.import_arviz()
     with az.rc_context({"data.load": "eager"}):
         idata = az.from_netcdf(str(run_dir / "forecast.nc"))
     for group in ("posterior", "prior", "posterior_predictive", "prior_predictive",
@@ -187,7 +187,7 @@ def test_run_json_and_resolved_configs(run):
     for stage in info["timings"].values():
         assert stage["seconds"] >= 0 and stage["peak_mb"] > 0
     assert {"numpy", "pymc", "arviz", "nutpie"} <= set(info["versions"])
-    assert info["posterior_fingerprint"] == results.posterior_fingerprint(result.idata)
+    assert info["posterior_fingerprint"] == run_result.posterior_fingerprint(result.idata)
     for name, sid in (("config.resolved.yaml", "escalation"),
                       ("config.baseline.resolved.yaml", "baseline")):
         resolved = yaml.safe_load((run_dir / name).read_text())
@@ -197,7 +197,7 @@ def test_run_json_and_resolved_configs(run):
 
 def test_hubverse_and_views_exports(run):
     result, run_dir = run
-    model_id = results.DEFAULT_MODEL_ID
+    model_id = hubverse.DEFAULT_MODEL_ID
     hub = run_dir / "exports" / "hubverse" / "model-output" / model_id / f"2024-12-01-{model_id}.csv"
     assert tuple(pd.read_csv(hub).columns) == HUBVERSE_COLUMNS
     meta = yaml.safe_load((run_dir / "exports/hubverse/model-metadata" / f"{model_id}.yml")
@@ -226,19 +226,19 @@ def test_month_ids_and_monthly_deaths():
 
 
 def test_engine_output_writes_and_reloads(tmp_path):
-    """Contract with models.simulate: its Dataset (float32 counts, lever variables, event
+    """Contract with models.simulation.engine: its Dataset (float32 counts, lever variables, event
     days with inf) goes through every tabular format and back unchanged."""
     from fixtures_results import load_with_compared, synthetic_idata
+    from support import example_state
 
-    from models.simulate import simulate_scenarios
-    from models.state import example_state
+    from models.simulation.engine import simulate_scenarios
 
     loaded = load_with_compared("escalation")
     weights = {"baseline": 0.6, "escalation": 0.4}
     forecast = simulate_scenarios(
         example_state(150, seed=2), {c.config.scenario.id: c.config.assumptions for c in loaded},
         horizon_days=12, seed=11, draws=150, weights=weights)
-    result = results.RunResult(
+    result = run_result.RunResult(
         configs=loaded, idata=synthetic_idata(loaded[0]), forecast=forecast,
         diagnostics={"passed": True, "messages": []}, timings={}, seed=11, weights=weights,
         origin=loaded[0].config.episode.origin, run_id=new_run_id(loaded[0].config_hash))
@@ -302,7 +302,7 @@ def test_failure_mid_write_leaves_no_partial_run(tmp_path, monkeypatch, error):
     def fail(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(results, "write_samples_parquet", fail)  # after quantiles.csv
+    monkeypatch.setattr(writer, "write_samples_parquet", fail)  # after quantiles.csv
     with pytest.raises(type(error)):
         write_run(small_run(seed=2), tmp_path, ("csv", "parquet"))
     assert [p.name for p in (tmp_path / "baseline").iterdir()] == [earlier.name]
@@ -324,7 +324,7 @@ KILL_SCRIPT = textwrap.dedent("""
     from pathlib import Path
     sys.path.insert(0, {tests!r})
     from fixtures_results import synthetic_run
-    from models import results
+    from models.outputs import write
 
     out, ready = Path(sys.argv[1]), Path(sys.argv[2])
 
@@ -332,9 +332,9 @@ KILL_SCRIPT = textwrap.dedent("""
         ready.touch()
         time.sleep(120)
 
-    results.write_samples_parquet = stall
+    write.write_samples_parquet = stall
     run = synthetic_run("baseline", draws=100, horizon=10, seed=5, with_nowcast=False)
-    results.write_run(run, out, ("csv", "parquet"))
+    write.write_run(run, out, ("csv", "parquet"))
 """)
 
 

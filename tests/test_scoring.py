@@ -1,5 +1,5 @@
 """Scores: equal to scoringrules and to hand-computed cases, the ViEWS binned log score and MIS,
-coverage and PIT under a known distribution; and the ``models.score`` CLI on a synthetic run."""
+coverage and PIT under a known distribution; and the ``models.evaluation.score_run`` CLI on a synthetic run."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import scoringrules as sr
 import yaml
 from scipy import stats
 
-from models import score as score_cli
-from models.scoring import (
+from models.evaluation import score_run as score_cli
+from models.evaluation.scoring import (
     DEATH_BINS,
     DISPLACEMENT_BINS,
     METRICS,
@@ -418,7 +418,7 @@ def test_cli_bad_run_directory(tmp_path, capsys):
 def test_cli_subprocess_exit_code_and_no_traceback(tmp_path):
     run = _make_run(tmp_path)
     bad = _outcomes(tmp_path, "date,target,location,value\nyesterday,cum_deaths,all,3\n")
-    proc = subprocess.run([sys.executable, "-m", "models.score", str(run), str(bad)],
+    proc = subprocess.run([sys.executable, "-m", "models.evaluation.score_run", str(run), str(bad)],
                           capture_output=True, text=True, cwd=REPO, timeout=120)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr

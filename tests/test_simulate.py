@@ -13,10 +13,11 @@ import pytest
 import xarray as xr
 from naive_reference import simulate_naive
 from scipy import stats
+from support import example_state
 
-import models.simulate as sim
-from models import rng as mcrng
-from models.state import ALL, TARGETS, example_state
+import models.simulation.engine as sim
+from models.simulation import rng as mcrng
+from models.vocabulary import ALL, TARGETS
 from scenarios.distributions import Beta, LogNormal, Normal, Uniform
 from scenarios.loader import load_config
 from scenarios.schema import REGIMES

@@ -60,7 +60,7 @@ def headline_from_quantiles(path: Path) -> dict:
 
 
 def synthetic_headline() -> dict:
-    from support import example_state, simulate, shipped_assumptions
+    from support import example_state, shipped_assumptions, simulate
 
     s = SYNTHETIC
     forecast = simulate(example_state(s["state_draws"], seed=s["state_seed"]),

@@ -93,7 +93,7 @@ of the reporting share. Fixed (not learnt from one report)."""
 
 def shared_data_dir() -> Path:
     """``../shared/data`` relative to the project root."""
-    return Path(__file__).resolve().parents[2] / "shared" / "data"
+    return Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 def derive_base_rates(data_dir: Path | None = None) -> dict[str, object]:

@@ -29,7 +29,7 @@ Observation model, per piece of evidence (``scenarios.evidence``, nested claims 
 
 Assumptions stated: different reports are conditionally independent given the latent intensity;
 the population at risk is uncertain only within its stated range; reporting shares are fixed over
-the episode. Priors and their bases: :mod:`models.priors`.
+the episode. Priors and their bases: :mod:`models.inference.priors`.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-from models.priors import DISPLACEMENT_REPORT_LOG_SD, PRIORS
+from models.inference.priors import DISPLACEMENT_REPORT_LOG_SD, PRIORS
 from models.state import NowcastState
 from scenarios.evidence import Observation, observations
 from scenarios.lexicon import parse_value
@@ -142,7 +142,7 @@ def latent_intensity(n_steps: int, priors: dict, *, series_dim: str, time_dim: s
         eps[s, t] = persistence * eps[s, t-1] + innovation_sd * z[s, t],  eps[s, 0] = innovation_sd * z[s, 0]
 
     ``priors`` maps intensity_at_origin (LogNormal, events per time step), trend (Normal, per
-    step), persistence (Beta) and innovation_sd (LogNormal) to :class:`models.priors.Prior`.
+    step), persistence (Beta) and innovation_sd (LogNormal) to :class:`models.inference.priors.Prior`.
     Non-centred (z ~ N(0, 1)) so NUTS samples it without funnels. The first deviation has the
     scale of one innovation rather than the stationary scale sigma / sqrt(1 - phi^2): with few
     steps the stationary start makes a funnel as persistence nears 1 (divergences in SBC), and

@@ -38,7 +38,7 @@ every scenario, every region ``r`` and forecast days ``h = 1..H`` after the orig
 Random numbers: streams named as above, keyed by chunk (``CHUNK_DRAWS`` draws, fixed, so numbers do
 not depend on memory settings) and day; normals ``innovation/<region>``, gamma mixing of the
 negative binomials ``mixing/<region>/<category>`` (its count depends only on the draw's dispersion,
-the same in every scenario), and paired Poisson and binomial samplers (see :mod:`models.rng`)
+the same in every scenario), and paired Poisson and binomial samplers (see :mod:`models.simulation.rng`)
 ``deaths/<region>/<category>``, ``displacement/<region>``, ``returns/<region>``: a draw's numbers
 never depend on other draws' parameters, so two scenarios that differ in one lever differ only
 where that lever acts, and more draws extend a run rather than reshuffle it. Scenarios share
@@ -54,7 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from models import rng as mcrng
+from models.simulation import rng as mcrng
 from models.state import ALL, CATEGORIES, TARGETS, NowcastState
 from scenarios.schema import REGIMES, Assumptions
 
@@ -435,7 +435,7 @@ def _dataset(plan: _Plan, forecast: np.ndarray, regime: np.ndarray, levers: dict
         data["mixture_component"] = (("draw",), component.astype(np.int8),
                                      {"description": "index into scenario of the component drawn"})
     attrs = {"seed": plan.seed, "horizon_days": plan.horizon, "chunk_draws": CHUNK_DRAWS,
-             "draws": plan.n_draws, "regimes": list(REGIMES), "engine": "models.simulate"}
+             "draws": plan.n_draws, "regimes": list(REGIMES), "engine": "models.simulation.engine"}
     if plan.weights is not None:
         attrs["scenario_weights"] = json.dumps(dict(zip(plan.names, plan.weights.tolist(),
                                                         strict=True)))

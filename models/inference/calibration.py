@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from models.nowcast import NowcastModel
+from models.inference.nowcast import NowcastModel
 from scenarios.schema import Config
 
 SBC_PARAMETERS = ("intensity_at_origin", "trend", "civilian_share", "displacement_per_death",

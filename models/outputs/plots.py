@@ -26,23 +26,32 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from models.results import MIXTURE, ForecastSummary, RunResult, summarise
-from models.state import ALL, TARGETS
-from scenarios.schema import REGIMES
+from models.outputs.formatting import format_count
+from models.outputs.run_result import RunResult
+from models.outputs.statistics import (
+    ForecastSummary,
+    baseline_scenario,
+    difference_statistics,
+    distribution_bins,
+    evidence_fit,
+    exceedance_curve,
+    fan_statistics,
+    headline_horizons,
+    histogram_edges,
+    horizon_draws,
+    paired_differences,
+    prior_posterior_draws,
+    regime_occupancy,
+    summarise,
+    wide_range,
+)
+from models.vocabulary import MIXTURE, TARGET_LABELS, TARGET_SHORT, TARGETS
 
 if TYPE_CHECKING:
-    import arviz as az
+    pass
 
 SLIDE_SIZE = (13.33, 7.5)
 """Inches: a 16:9 slide."""
-FAN_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
-"""Quantile levels of the fan charts: 90% band, 50% band, median."""
-TARGET_LABELS = {
-    "cum_deaths": "Deaths since the episode start, all actors",
-    "cum_civilian_deaths": "Civilian deaths since the episode start",
-    "displaced": "People currently displaced by the episode",
-    "cum_displaced": "Displacement movements since the episode start",
-}
 REGIME_COLOURS = {"contained": "#4daf4a", "prolonged": "#ff9f1c", "escalated": "#e41a1c",
                   "regional_war": "#67000d"}
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -51,21 +60,15 @@ _STYLE = {"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13, "xtick.la
           "axes.spines.top": False, "axes.spines.right": False}
 
 
-def format_count(value: float) -> str:
-    """People, for tick labels: thousands separators below a million ("25,000"), millions with
-    up to two decimals above ("1.25 M"), so labels stay short enough for slide-size panels."""
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:,.2f}".rstrip("0").rstrip(".") + " M"
-    return f"{value:,.0f}"
+def _tick_count(value: float) -> str:
+    return format_count(value, digits=None, compact=True)
 
 
-THOUSANDS = FuncFormatter(lambda v, _: format_count(v))
+THOUSANDS = FuncFormatter(lambda v, _: _tick_count(v))
 """Tick labels with thousands separators (see :func:`format_count`)."""
-PARAMETER = FuncFormatter(lambda v, _: format_count(v) if abs(v) >= 1000 else f"{v:.3g}")
+PARAMETER = FuncFormatter(lambda v, _: _tick_count(v) if abs(v) >= 1000 else f"{v:.3g}")
 """Parameter values: counts with separators, small values with 3 significant digits."""
 PERCENT = FuncFormatter(lambda v, _: f"{100 * v:.3g}%" if v >= 0 else "")
-TARGET_SHORT = {"cum_deaths": "Deaths, all actors", "cum_civilian_deaths": "Civilian deaths",
-                "displaced": "Currently displaced", "cum_displaced": "Displacement movements"}
 
 
 def scenario_colours(scenarios: Sequence[str]) -> dict[str, str]:
@@ -132,22 +135,8 @@ def day_label(origin) -> str:
     return f"Days after {origin:%-d %b %Y}" if origin else "Days after the forecast origin"
 
 
-def _wide_range(values: np.ndarray) -> bool:
-    """Log scale when the bulk of positive values spans more than a factor of 30."""
-    v = values[np.isfinite(values)]
-    if v.size == 0 or v.min() <= 0:
-        return False
-    lo, hi = np.quantile(v, [0.005, 0.995])
-    return hi / max(lo, 1e-12) > 30
-
-
 # ---------------------------------------------------------------------------------------------
 # Fan charts
-
-
-def fan_statistics(summary: ForecastSummary, target: str, location: str = ALL) -> xr.DataArray:
-    """(scenario, quantile, day): the :data:`FAN_LEVELS` quantiles over draws, people."""
-    return summary.quantiles.sel(quantile=list(FAN_LEVELS), target=target, region=location)
 
 
 @styled
@@ -178,23 +167,6 @@ def plot_fan_chart(stats: xr.DataArray, target: str, *, origin=None, axes=None) 
 
 # ---------------------------------------------------------------------------------------------
 # Outcome distributions and exceedance at chosen horizons
-
-
-def horizon_draws(forecast: xr.Dataset, target: str, horizons: Sequence[int],
-                  location: str = ALL) -> xr.DataArray:
-    """(scenario, draw, day) draws of ``target`` at the given days after the origin, people."""
-    return forecast["forecast"].sel(target=target, region=location, day=list(horizons)) \
-        .transpose("scenario", "draw", "day")
-
-
-def distribution_bins(values: np.ndarray, n: int = 40) -> tuple[np.ndarray, bool]:
-    """Bin edges covering the central 99.5% of ``values`` (log-spaced for wide ranges)."""
-    v = values[np.isfinite(values)]
-    log = _wide_range(v)
-    lo, hi = np.quantile(v, [0.0025, 0.9975])
-    if hi <= lo:
-        lo, hi = lo - 0.5, hi + 0.5
-    return (np.geomspace(lo, hi, n + 1) if log else np.linspace(lo, hi, n + 1)), log
 
 
 @styled
@@ -232,13 +204,6 @@ def plot_distribution(draws: xr.DataArray, target: str, *, axes=None) -> Figure:
     return fig
 
 
-def exceedance_curve(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted values x and the share of draws strictly above each, P(X > x) (ties handled)."""
-    x = np.sort(np.asarray(values, dtype=float).ravel())
-    p = 1.0 - np.searchsorted(x, x, side="right") / x.size
-    return x, p
-
-
 @styled
 def plot_exceedance(draws: xr.DataArray, target: str, *, axes=None) -> Figure:
     """Per horizon: P(target > x) against x for each scenario."""
@@ -251,7 +216,7 @@ def plot_exceedance(draws: xr.DataArray, target: str, *, axes=None) -> Figure:
         for s, v in zip(scenarios, values, strict=True):
             x, p = exceedance_curve(v)
             ax.step(x, p, where="post", color=colours[s], lw=2, label=s, gid=f"exceed:{s}:{day}")
-        _count_axis(ax, "x", log=_wide_range(values.ravel()))
+        _count_axis(ax, "x", log=wide_range(values.ravel()))
         ax.set_xlabel(target_label(target, short=True))
         ax.set_title(f"{day} days after the origin")
         ax.set_ylim(0, 1.02)
@@ -266,35 +231,6 @@ def plot_exceedance(draws: xr.DataArray, target: str, *, axes=None) -> Figure:
 
 # ---------------------------------------------------------------------------------------------
 # Draw-wise differences to the baseline
-
-
-def baseline_scenario(scenarios: Sequence[str]) -> str:
-    """``baseline`` if the run has it, else its first scenario."""
-    return "baseline" if "baseline" in scenarios else scenarios[0]
-
-
-def paired_differences(forecast: xr.Dataset, target: str, baseline: str,
-                       location: str = ALL) -> xr.DataArray:
-    """(scenario, draw, day): scenario minus baseline, draw by draw (draws are paired: the same
-    draw index shares posterior draw and random numbers across scenarios). Excludes the
-    baseline itself; empty scenario dim when there is nothing to compare."""
-    da = forecast["forecast"].sel(target=target, region=location).transpose(
-        "scenario", "draw", "day")
-    others = [s for s in da["scenario"].values if s != baseline]
-    return da.sel(scenario=others) - da.sel(scenario=baseline)
-
-
-def difference_statistics(diff: xr.DataArray) -> xr.Dataset:
-    """Quantiles (:data:`FAN_LEVELS`) over draws of the paired differences, and P(diff > 0)."""
-    diff = diff.transpose("scenario", "draw", "day")
-    values = diff.values
-    q = np.moveaxis(np.quantile(values, list(FAN_LEVELS), axis=1), 0, 1) if values.size else \
-        np.empty((values.shape[0], len(FAN_LEVELS), values.shape[2]))
-    coords = {"scenario": diff["scenario"].values, "quantile": list(FAN_LEVELS),
-              "day": diff["day"].values}
-    return xr.Dataset({"quantiles": (("scenario", "quantile", "day"), q),
-                       "p_above": (("scenario", "day"), (values > 0).mean(axis=1))},
-                      coords=coords)
 
 
 @styled
@@ -344,17 +280,6 @@ def plot_difference(stats: xr.Dataset, target: str, baseline: str, *, origin=Non
 # Regimes
 
 
-def regime_occupancy(forecast: xr.Dataset) -> xr.DataArray:
-    """(scenario, regime, day): share of draws in each regime on each day."""
-    regime = forecast["regime"].transpose("scenario", "draw", "day")
-    names = list(regime.attrs.get("regimes", REGIMES))
-    codes = regime.values
-    shares = np.stack([(codes == k).mean(axis=1) for k in range(len(names))], axis=1)
-    return xr.DataArray(shares, dims=("scenario", "regime", "day"),
-                        coords={"scenario": regime["scenario"].values, "regime": names,
-                                "day": regime["day"].values})
-
-
 @styled
 def plot_regime_occupancy(occupancy: xr.DataArray, *, origin=None, axes=None) -> Figure:
     """Stacked shares of draws in each regime over forecast days, one panel per scenario."""
@@ -381,46 +306,6 @@ def plot_regime_occupancy(occupancy: xr.DataArray, *, origin=None, axes=None) ->
 
 # ---------------------------------------------------------------------------------------------
 # Nowcast: prior vs posterior, evidence vs what the model implies
-
-
-def prior_posterior_draws(idata: az.InferenceData) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(label, prior draws, posterior draws) for each key parameter (``idata.attrs
-    ["key_parameters"]``) and each coordinate of its extra dims, e.g. ``civilian_share[idlib]``.
-    Parameters missing from the prior or posterior are skipped."""
-    keys = list((idata.attrs or {}).get("key_parameters", []))
-    if isinstance(keys, str):
-        keys = [keys]
-    out = []
-    groups = idata.groups()
-    if "prior" not in groups or "posterior" not in groups:
-        return out
-    for name in keys:
-        if name not in idata.prior or name not in idata.posterior:
-            continue
-        prior = idata.prior[name].stack(sample=("chain", "draw"))
-        post = idata.posterior[name].stack(sample=("chain", "draw"))
-        extra = [d for d in post.dims if d != "sample"]
-        if not extra:
-            out.append((name, prior.values.ravel(), post.values.ravel()))
-            continue
-        flat_post = post.stack(cell=extra).transpose("cell", "sample")
-        flat_prior = prior.stack(cell=extra).transpose("cell", "sample")
-        for k, cell in enumerate(flat_post["cell"].values):
-            cell = cell if isinstance(cell, tuple) else (cell,)
-            label = f"{name}[{', '.join(str(c) for c in cell)}]"
-            out.append((label, flat_prior.values[k], flat_post.values[k]))
-    return out
-
-
-def histogram_edges(prior: np.ndarray, post: np.ndarray, n: int = 40) -> tuple[np.ndarray, bool]:
-    """Shared bin edges for a prior/posterior pair: central 99% of both pooled."""
-    pooled = np.concatenate([prior, post])
-    pooled = pooled[np.isfinite(pooled)]
-    log = _wide_range(pooled)
-    lo, hi = np.quantile(pooled, [0.005, 0.995])
-    if hi <= lo:
-        lo, hi = lo - 0.5, hi + 0.5
-    return (np.geomspace(lo, hi, n + 1) if log else np.linspace(lo, hi, n + 1)), log
 
 
 @styled
@@ -457,25 +342,6 @@ def plot_prior_posterior(pairs: list[tuple[str, np.ndarray, np.ndarray]], *, axe
     axs[0].legend(frameon=False, fontsize=10)
     fig.suptitle("Nowcast parameters: prior (grey) against posterior (blue)")
     return fig
-
-
-def evidence_fit(idata: az.InferenceData) -> pd.DataFrame:
-    """One row per evidence id: the reported interval (``low``, ``high``; high may be inf) and the
-    5/50/95% quantiles of what the model implies each report would say, from the posterior
-    predictive (``post_*``) and, when present, the prior predictive (``prior_*``)."""
-    cd = idata.constant_data
-    ids = [str(e) for e in cd["evidence"].values]
-    table = pd.DataFrame({"evidence": ids, "low": cd["evidence_low"].values.astype(float),
-                          "high": cd["evidence_high"].values.astype(float)})
-    if "evidence_text" in cd:
-        table["text"] = [str(t) for t in cd["evidence_text"].values]
-    for group, prefix in (("posterior_predictive", "post"), ("prior_predictive", "prior")):
-        if group in idata.groups() and "reported" in idata[group]:
-            rep = idata[group]["reported"].sel(evidence=ids).stack(sample=("chain", "draw"))
-            q = np.quantile(rep.transpose("evidence", "sample").values, [0.05, 0.5, 0.95], axis=1)
-            for k, level in enumerate((5, 50, 95)):
-                table[f"{prefix}_q{level:02d}"] = q[k]
-    return table
 
 
 @styled
@@ -535,12 +401,6 @@ def plot_evidence_fit(table: pd.DataFrame, *, ax=None) -> Figure:
 
 # ---------------------------------------------------------------------------------------------
 # All plots of a run
-
-
-def headline_horizons(result: RunResult) -> list[int]:
-    """The primary config's headline horizons that lie within the forecast (else the last day)."""
-    days = [h for h in result.primary.config.output.headline_horizons if 1 <= h <= result.horizon]
-    return days or [result.horizon]
 
 
 def plot_names(targets: Sequence[str] = TARGETS) -> list[str]:

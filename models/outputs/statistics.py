@@ -1,0 +1,197 @@
+"""Statistics of a forecast for tables, plots and reports (numpy and xarray only: this module
+never imports matplotlib, so the numbers behind every figure can be computed and tested alone)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from models.outputs.run_result import RunResult
+from models.vocabulary import ALL
+from scenarios.schema import REGIMES
+
+if TYPE_CHECKING:
+    import arviz as az
+
+
+QUANTILE_LEVELS: tuple[float, ...] = (
+    0.01, 0.025, *(round(0.05 * k, 2) for k in range(1, 20)), 0.975, 0.99)
+"""The 23 standard hubverse quantile levels."""
+
+
+@dataclass(frozen=True)
+class ForecastSummary:
+    """Quantiles and means over draws of a forecast."""
+
+    quantiles: xr.DataArray
+    """(scenario, quantile, day, target, region), people."""
+    mean: xr.DataArray
+    """(scenario, day, target, region), people."""
+
+
+def summarise(forecast: xr.Dataset, levels=QUANTILE_LEVELS) -> ForecastSummary:
+    """Quantiles (numpy's default linear interpolation) and means over the ``draw`` dimension."""
+    da = forecast["forecast"].transpose("scenario", "draw", "day", "target", "region")
+    # float64: the engine stores float32 counts, and interpolating between large float32 counts
+    # in float32 would round to the nearest 0.125 people above a million.
+    values = da.values.astype(np.float64)
+    q = np.quantile(values, np.asarray(levels), axis=1)  # (quantile, scenario, day, ...)
+    coords = {k: da.coords[k].values for k in ("scenario", "day", "target", "region")}
+    quantiles = xr.DataArray(
+        np.moveaxis(q, 0, 1), dims=("scenario", "quantile", "day", "target", "region"),
+        coords={**coords, "quantile": np.asarray(levels)})
+    mean = xr.DataArray(values.mean(axis=1), dims=("scenario", "day", "target", "region"),
+                        coords=coords)
+    return ForecastSummary(quantiles=quantiles, mean=mean)
+
+
+FAN_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""Quantile levels of the fan charts: 90% band, 50% band, median."""
+
+
+def wide_range(values: np.ndarray) -> bool:
+    """Log scale when the bulk of positive values spans more than a factor of 30."""
+    v = values[np.isfinite(values)]
+    if v.size == 0 or v.min() <= 0:
+        return False
+    lo, hi = np.quantile(v, [0.005, 0.995])
+    return hi / max(lo, 1e-12) > 30
+
+
+def fan_statistics(summary: ForecastSummary, target: str, location: str = ALL) -> xr.DataArray:
+    """(scenario, quantile, day): the :data:`FAN_LEVELS` quantiles over draws, people."""
+    return summary.quantiles.sel(quantile=list(FAN_LEVELS), target=target, region=location)
+
+
+def horizon_draws(forecast: xr.Dataset, target: str, horizons: Sequence[int],
+                  location: str = ALL) -> xr.DataArray:
+    """(scenario, draw, day) draws of ``target`` at the given days after the origin, people."""
+    return forecast["forecast"].sel(target=target, region=location, day=list(horizons)) \
+        .transpose("scenario", "draw", "day")
+
+
+def distribution_bins(values: np.ndarray, n: int = 40) -> tuple[np.ndarray, bool]:
+    """Bin edges covering the central 99.5% of ``values`` (log-spaced for wide ranges)."""
+    v = values[np.isfinite(values)]
+    log = wide_range(v)
+    lo, hi = np.quantile(v, [0.0025, 0.9975])
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    return (np.geomspace(lo, hi, n + 1) if log else np.linspace(lo, hi, n + 1)), log
+
+
+def exceedance_curve(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted values x and the share of draws strictly above each, P(X > x) (ties handled)."""
+    x = np.sort(np.asarray(values, dtype=float).ravel())
+    p = 1.0 - np.searchsorted(x, x, side="right") / x.size
+    return x, p
+
+
+def baseline_scenario(scenarios: Sequence[str]) -> str:
+    """``baseline`` if the run has it, else its first scenario."""
+    return "baseline" if "baseline" in scenarios else scenarios[0]
+
+
+def paired_differences(forecast: xr.Dataset, target: str, baseline: str,
+                       location: str = ALL) -> xr.DataArray:
+    """(scenario, draw, day): scenario minus baseline, draw by draw (draws are paired: the same
+    draw index shares posterior draw and random numbers across scenarios). Excludes the
+    baseline itself; empty scenario dim when there is nothing to compare."""
+    da = forecast["forecast"].sel(target=target, region=location).transpose(
+        "scenario", "draw", "day")
+    others = [s for s in da["scenario"].values if s != baseline]
+    return da.sel(scenario=others) - da.sel(scenario=baseline)
+
+
+def difference_statistics(diff: xr.DataArray) -> xr.Dataset:
+    """Quantiles (:data:`FAN_LEVELS`) over draws of the paired differences, and P(diff > 0)."""
+    diff = diff.transpose("scenario", "draw", "day")
+    values = diff.values
+    q = np.moveaxis(np.quantile(values, list(FAN_LEVELS), axis=1), 0, 1) if values.size else \
+        np.empty((values.shape[0], len(FAN_LEVELS), values.shape[2]))
+    coords = {"scenario": diff["scenario"].values, "quantile": list(FAN_LEVELS),
+              "day": diff["day"].values}
+    return xr.Dataset({"quantiles": (("scenario", "quantile", "day"), q),
+                       "p_above": (("scenario", "day"), (values > 0).mean(axis=1))},
+                      coords=coords)
+
+
+def regime_occupancy(forecast: xr.Dataset) -> xr.DataArray:
+    """(scenario, regime, day): share of draws in each regime on each day."""
+    regime = forecast["regime"].transpose("scenario", "draw", "day")
+    names = list(regime.attrs.get("regimes", REGIMES))
+    codes = regime.values
+    shares = np.stack([(codes == k).mean(axis=1) for k in range(len(names))], axis=1)
+    return xr.DataArray(shares, dims=("scenario", "regime", "day"),
+                        coords={"scenario": regime["scenario"].values, "regime": names,
+                                "day": regime["day"].values})
+
+
+def prior_posterior_draws(idata: az.InferenceData) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(label, prior draws, posterior draws) for each key parameter (``idata.attrs
+    ["key_parameters"]``) and each coordinate of its extra dims, e.g. ``civilian_share[idlib]``.
+    Parameters missing from the prior or posterior are skipped."""
+    keys = list((idata.attrs or {}).get("key_parameters", []))
+    if isinstance(keys, str):
+        keys = [keys]
+    out = []
+    groups = idata.groups()
+    if "prior" not in groups or "posterior" not in groups:
+        return out
+    for name in keys:
+        if name not in idata.prior or name not in idata.posterior:
+            continue
+        prior = idata.prior[name].stack(sample=("chain", "draw"))
+        post = idata.posterior[name].stack(sample=("chain", "draw"))
+        extra = [d for d in post.dims if d != "sample"]
+        if not extra:
+            out.append((name, prior.values.ravel(), post.values.ravel()))
+            continue
+        flat_post = post.stack(cell=extra).transpose("cell", "sample")
+        flat_prior = prior.stack(cell=extra).transpose("cell", "sample")
+        for k, cell in enumerate(flat_post["cell"].values):
+            cell = cell if isinstance(cell, tuple) else (cell,)
+            label = f"{name}[{', '.join(str(c) for c in cell)}]"
+            out.append((label, flat_prior.values[k], flat_post.values[k]))
+    return out
+
+
+def histogram_edges(prior: np.ndarray, post: np.ndarray, n: int = 40) -> tuple[np.ndarray, bool]:
+    """Shared bin edges for a prior/posterior pair: central 99% of both pooled."""
+    pooled = np.concatenate([prior, post])
+    pooled = pooled[np.isfinite(pooled)]
+    log = wide_range(pooled)
+    lo, hi = np.quantile(pooled, [0.005, 0.995])
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    return (np.geomspace(lo, hi, n + 1) if log else np.linspace(lo, hi, n + 1)), log
+
+
+def evidence_fit(idata: az.InferenceData) -> pd.DataFrame:
+    """One row per evidence id: the reported interval (``low``, ``high``; high may be inf) and the
+    5/50/95% quantiles of what the model implies each report would say, from the posterior
+    predictive (``post_*``) and, when present, the prior predictive (``prior_*``)."""
+    cd = idata.constant_data
+    ids = [str(e) for e in cd["evidence"].values]
+    table = pd.DataFrame({"evidence": ids, "low": cd["evidence_low"].values.astype(float),
+                          "high": cd["evidence_high"].values.astype(float)})
+    if "evidence_text" in cd:
+        table["text"] = [str(t) for t in cd["evidence_text"].values]
+    for group, prefix in (("posterior_predictive", "post"), ("prior_predictive", "prior")):
+        if group in idata.groups() and "reported" in idata[group]:
+            rep = idata[group]["reported"].sel(evidence=ids).stack(sample=("chain", "draw"))
+            q = np.quantile(rep.transpose("evidence", "sample").values, [0.05, 0.5, 0.95], axis=1)
+            for k, level in enumerate((5, 50, 95)):
+                table[f"{prefix}_q{level:02d}"] = q[k]
+    return table
+
+
+def headline_horizons(result: RunResult) -> list[int]:
+    """The primary config's headline horizons that lie within the forecast (else the last day)."""
+    days = [h for h in result.primary.config.output.headline_horizons if 1 <= h <= result.horizon]
+    return days or [result.horizon]

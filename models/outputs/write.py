@@ -1,0 +1,138 @@
+"""Run results: one directory per run, written atomically, in formats other tools read.
+
+A run leaves ``<out>/<scenario-id>/<run-id>/`` with
+
+* ``forecast.nc``      ArviZ InferenceData: the nowcast groups (posterior, prior, predictive,
+                       observed and constant data, sample stats) and the Monte Carlo forecast in
+                       its own group ``scenario_forecast`` (dims scenario, draw, day, target,
+                       region); root attributes hold the resolved config YAML of every scenario and
+                       its hash, the seed, package versions, creation time and origin;
+* ``quantiles.csv``    hubverse long format (23 standard quantile levels and the mean);
+* ``samples.parquet``  hubverse sample format, one ``output_type_id`` = one draw = one trajectory
+                       (joint across horizons, targets and locations; paired across scenarios);
+* ``run.json``         hashes, seed, versions, time and peak memory per stage, diagnostics;
+* ``config.resolved.yaml`` (primary scenario, after ``extends``) and
+  ``config.<scenario>.resolved.yaml`` for each scenario it is compared with;
+* ``plots/``, ``report.md``, ``report.html`` (see :mod:`models.outputs.plots`, :mod:`models.outputs.report`);
+* ``exports/``         hubverse model-output files and ViEWS-challenge parquet.
+
+This is the only module that imports the plots and the report: statistics come first
+(:mod:`models.outputs.statistics`), then the tables, the stored run, the figures and the report,
+all from one :class:`~models.outputs.run_result.RunResult`. Atomicity: see
+:mod:`models.outputs.atomic`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from models.outputs.atomic import atomic_directory
+from models.outputs.hubverse import (
+    DEFAULT_MODEL_ID,
+    hub_metadata,
+    quantile_table,
+    sample_table,
+    write_samples_parquet,
+)
+from models.outputs.plots import write_plots
+from models.outputs.report import write_report
+from models.outputs.run_result import RunResult, config_yaml
+from models.outputs.statistics import summarise
+from models.outputs.store import run_json, write_netcdf
+from models.outputs.views import monthly_deaths
+from models.runtime import jsonable, peak_memory_mb
+
+__all__ = ["write_run"]
+
+
+def write_run(result: RunResult, out_dir: Path, formats=None, *, dpi: int = 120) -> Path:
+    """Write the run to ``out_dir/<scenario-id>/<run-id>/`` atomically (see
+    :func:`atomic_directory`); return that path.
+
+    ``formats``: any of "netcdf", "csv", "parquet", "plots", "report" (default: the primary
+    config's ``output.formats``); run.json and the resolved configs are always written. A
+    report needs the plots, so "report" writes them too."""
+    started = time.perf_counter()
+    formats = tuple(result.primary.config.output.formats if formats is None else formats)
+    final = Path(out_dir) / result.scenario_id / result.run_id
+    with atomic_directory(final) as tmp:
+        _write_contents(result, tmp, formats, dpi=dpi, started=started)
+    return final
+
+
+def _write_contents(result: RunResult, run_dir: Path, formats, *, dpi: int, started: float):
+    stage_seconds: dict[str, float] = {}
+
+    def timed(name):
+        return _Timer(stage_seconds, name)
+
+    with timed("configs"):
+        (run_dir / "config.resolved.yaml").write_text(config_yaml(result.primary), "utf-8")
+        for loaded in result.configs[1:]:
+            name = f"config.{loaded.config.scenario.id}.resolved.yaml"
+            (run_dir / name).write_text(config_yaml(loaded), "utf-8")
+    summary = None
+    if {"csv", "plots", "report"} & set(formats):
+        with timed("summaries"):
+            summary = summarise(result.forecast)
+    exports = []
+    if "netcdf" in formats:
+        with timed("netcdf"):
+            write_netcdf(result, run_dir / "forecast.nc")
+    if "csv" in formats:
+        with timed("csv"):
+            table = quantile_table(summary, result.origin)
+            table.to_csv(run_dir / "quantiles.csv", index=False, na_rep="NA", float_format="%.2f")
+            hub = run_dir / "exports" / "hubverse"
+            model_dir = hub / "model-output" / DEFAULT_MODEL_ID
+            model_dir.mkdir(parents=True)
+            hub_file = model_dir / f"{result.origin.isoformat()}-{DEFAULT_MODEL_ID}.csv"
+            try:  # same content as quantiles.csv: a hard link costs no space
+                os.link(run_dir / "quantiles.csv", hub_file)
+            except OSError:
+                shutil.copyfile(run_dir / "quantiles.csv", hub_file)
+            (hub / "model-metadata").mkdir()
+            meta = hub / "model-metadata" / f"{DEFAULT_MODEL_ID}.yml"
+            meta.write_text(hub_metadata(result), "utf-8")
+            exports += [hub_file, meta]
+    if "parquet" in formats:
+        with timed("parquet"):
+            write_samples_parquet(sample_table(result.forecast, result.origin),
+                                  run_dir / "samples.parquet")
+            for scenario in result.scenario_ids:
+                monthly = monthly_deaths(result.forecast, result.origin, scenario)
+                if monthly.empty:
+                    continue
+                d = (run_dir / "exports" / "views" / scenario / "cm"
+                     / f"origin_{result.origin.isoformat()}")
+                d.mkdir(parents=True)
+                monthly.to_parquet(d / f"{scenario}.parquet", index=False)
+                exports.append(d / f"{scenario}.parquet")
+    plots = {}
+    if {"plots", "report"} & set(formats):
+        with timed("plots"):
+            plots = write_plots(result, run_dir / "plots", summary=summary, dpi=dpi)
+    if "report" in formats:
+        with timed("report"):
+            write_report(result, run_dir, plots, summary=summary)
+    timings = dict(result.timings)
+    timings["outputs"] = {"seconds": round(time.perf_counter() - started, 3),
+                          "peak_mb": round(peak_memory_mb(), 1),
+                          "stages": {k: round(v, 3) for k, v in stage_seconds.items()}}
+    record = run_json(result, formats, timings, exports, run_dir)
+    (run_dir / "run.json").write_text(json.dumps(jsonable(record), indent=2), "utf-8")
+
+
+class _Timer:
+    def __init__(self, sink: dict, name: str):
+        self.sink, self.name = sink, name
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc):
+        self.sink[self.name] = time.perf_counter() - self.t0
