@@ -9,7 +9,8 @@ import pytest
 import yaml
 from scipy import stats
 
-from models.inference.nowcast import NowcastModel, diagnose
+from models.inference.diagnostics import diagnose
+from models.inference.nowcast import NowcastModel
 from scenarios.loader import load_config
 from tests.conftest import CONFIGS
 

@@ -159,7 +159,8 @@ def fit_or_load(loaded: Loaded, seed: int, sampler: str, cache_dir: Path | None,
     """The nowcast fit, from the cache when its inputs are unchanged."""
     import arviz as az
 
-    from models.inference.nowcast import NowcastFit, NowcastModel, diagnose, fit_nowcast
+    from models.inference.diagnostics import diagnose
+    from models.inference.nowcast import NowcastFit, NowcastModel, fit_nowcast
 
     cfg = loaded.config
     key = nowcast_cache_key(loaded, seed, sampler)

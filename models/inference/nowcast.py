@@ -46,6 +46,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
+from models.inference.diagnostics import diagnose
 from models.inference.priors import DISPLACEMENT_REPORT_LOG_SD, PRIORS
 from models.state import NowcastState
 from scenarios.evidence import Observation, observations
@@ -58,8 +59,6 @@ MAX_GRID = 20_000
 KEY_PARAMETERS = ("intensity_at_origin", "trend", "civilian_share", "displacement_per_death",
                   "reporting_share", "dispersion", "population_at_risk")
 
-RHAT_MAX = 1.01
-ESS_MIN = 400
 
 
 @dataclass
@@ -397,39 +396,6 @@ class NowcastModel:
             displaced_at_origin=post["displaced_at_origin"].values,
             deaths_to_origin=np.stack([civ_deaths, comb_deaths], axis=-1).astype("float64"),
         )
-
-
-def diagnose(posterior: xr.Dataset, sample_stats: xr.Dataset, sampler: str) -> dict:
-    """R-hat, bulk/tail ESS over all free parameters and divergences, checked against the targets
-    (R-hat <= 1.01, ESS >= 400, no divergences)."""
-    free = [v for v in posterior.data_vars if v not in
-            ("intensity", "ar_deviation_path", "intensity_at_origin", "displaced_at_origin",
-             "expected_true_count")]
-    ds = posterior[free]
-    rhat = az.rhat(ds)
-    ess_bulk = az.ess(ds, method="bulk")
-    ess_tail = az.ess(ds, method="tail")
-
-    def worst(d, fn):
-        return float(fn([fn(d[v].values) for v in d.data_vars]))
-
-    divergences = int(sample_stats["diverging"].values.sum()) if "diverging" in sample_stats else 0
-    out = {"sampler": sampler, "max_rhat": worst(rhat, np.nanmax),
-           "min_ess_bulk": worst(ess_bulk, np.nanmin), "min_ess_tail": worst(ess_tail, np.nanmin),
-           "divergences": divergences, "chains": int(posterior.sizes["chain"]),
-           "draws": int(posterior.sizes["draw"])}
-    messages = []
-    if not out["max_rhat"] <= RHAT_MAX:
-        messages.append(f"max R-hat {out['max_rhat']:.3f} > {RHAT_MAX}")
-    if not out["min_ess_bulk"] >= ESS_MIN:
-        messages.append(f"min bulk ESS {out['min_ess_bulk']:.0f} < {ESS_MIN}")
-    if not out["min_ess_tail"] >= ESS_MIN:
-        messages.append(f"min tail ESS {out['min_ess_tail']:.0f} < {ESS_MIN}")
-    if divergences:
-        messages.append(f"{divergences} divergent transitions")
-    out["passed"] = not messages
-    out["messages"] = messages
-    return out
 
 
 def _add_groups(idata: az.InferenceData, **groups: xr.Dataset) -> None:

@@ -1,0 +1,67 @@
+"""NUTS diagnostics, one definition for every fit (the nowcast and the monthly backtest model).
+
+A fit passes when, over the parameters checked, the worst rank-normalised split R-hat is at most
+:data:`RHAT_MAX`, the smallest bulk and tail ESS are at least :data:`ESS_MIN`, and no transition
+diverged (Vehtari et al. 2021, "Rank-normalization, folding, and localization").
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+
+from models.runtime import import_arviz
+
+__all__ = ["ESS_MIN", "NOWCAST_DERIVED", "RHAT_MAX", "convergence", "diagnose"]
+
+RHAT_MAX = 1.01
+"""Largest acceptable R-hat."""
+ESS_MIN = 400
+"""Smallest acceptable bulk and tail effective sample size (100 per chain for 4 chains)."""
+NOWCAST_DERIVED = ("intensity", "ar_deviation_path", "intensity_at_origin", "displaced_at_origin",
+                   "expected_true_count")
+"""Deterministic quantities of the nowcast, left out of its checks (they follow the parameters)."""
+
+
+def convergence(ds: xr.Dataset, sample_stats: xr.Dataset | None) -> dict:
+    """Worst R-hat, smallest bulk and tail ESS over every variable of ``ds`` (chain, draw, ...)
+    and the number of divergent transitions, with ``passed`` and the failed checks as
+    ``messages``."""
+    az = import_arviz()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # constant draws in degenerate fits
+        rhat = az.rhat(ds)
+        ess_bulk = az.ess(ds, method="bulk")
+        ess_tail = az.ess(ds, method="tail")
+
+    def worst(d, fn):
+        return float(fn([fn(d[v].values) for v in d.data_vars]))
+
+    divergences = (int(sample_stats["diverging"].values.sum())
+                   if sample_stats is not None and "diverging" in sample_stats else 0)
+    out = {"max_rhat": worst(rhat, np.nanmax), "min_ess_bulk": worst(ess_bulk, np.nanmin),
+           "min_ess_tail": worst(ess_tail, np.nanmin), "divergences": divergences,
+           "chains": int(ds.sizes["chain"]), "draws": int(ds.sizes["draw"])}
+    messages = []
+    if not out["max_rhat"] <= RHAT_MAX:
+        messages.append(f"max R-hat {out['max_rhat']:.3f} > {RHAT_MAX}")
+    if not out["min_ess_bulk"] >= ESS_MIN:
+        messages.append(f"min bulk ESS {out['min_ess_bulk']:.0f} < {ESS_MIN}")
+    if not out["min_ess_tail"] >= ESS_MIN:
+        messages.append(f"min tail ESS {out['min_ess_tail']:.0f} < {ESS_MIN}")
+    if divergences:
+        messages.append(f"{divergences} divergent transitions")
+    out["passed"] = not messages
+    out["messages"] = messages
+    return out
+
+
+def diagnose(posterior: xr.Dataset, sample_stats: xr.Dataset, sampler: str,
+             exclude: Sequence[str] = NOWCAST_DERIVED) -> dict:
+    """:func:`convergence` over the free parameters of a posterior (``exclude``: deterministic
+    variables), with the sampler's name."""
+    free = [v for v in posterior.data_vars if v not in exclude]
+    return {"sampler": sampler, **convergence(posterior[free], sample_stats)}
