@@ -28,10 +28,7 @@ earlier, and horizon ``h`` is the month ``h`` months after it.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import hashlib
 import json
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -46,7 +43,7 @@ from pydantic import (
     model_validator,
 )
 
-from scenarios.loader import ConfigError, _locate, _read_yaml
+from scenarios.yaml_source import ConfigError, config_hash, format_errors, locate, read_yaml
 
 __all__ = [
     "BENCHMARK_NAMES",
@@ -207,50 +204,11 @@ class LoadedBacktest:
 
     @property
     def config_hash(self) -> str:
-        canonical = json.dumps(self.resolved, sort_keys=True, default=str, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return config_hash(self.resolved)
 
     def where(self, *key_path) -> str:
         """``file:line`` of a key (or of its nearest enclosing key)."""
-        return _locate(tuple(key_path), self.lines)
-
-
-def _allowed_keys(loc: tuple) -> list[str]:
-    """Keys valid in the mapping that holds ``loc[-1]``."""
-    current: object = BacktestConfig
-    for part in loc[:-1]:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return []
-        f = current.model_fields.get(str(part))
-        if f is None:
-            return []
-        current = f.annotation
-        if typing.get_origin(current) is not None:  # Literal, list, Optional: no nested keys
-            return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
-
-
-def format_errors(err: ValidationError, lines: dict) -> list[str]:
-    """One line per problem: ``file:line: key -> path: message``."""
-    out = []
-    for e in err.errors(include_url=False):
-        loc = tuple(e["loc"])
-        key_path = " -> ".join(str(p) for p in loc) or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            allowed = _allowed_keys(loc)
-            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            msg = f"unknown key '{loc[-1]}'." + (f" Did you mean '{hint[0]}'?" if hint else "")
-            if allowed:
-                msg += f" Allowed here: {', '.join(allowed)}"
-        elif e["type"] == "missing":
-            msg = "required key is missing"
-        elif e["type"] in ("literal_error", "enum"):
-            msg = f"{msg} (got {e['input']!r})"
-        out.append(f"{_locate(loc, lines)}: {key_path}: {msg}")
-    return out
+        return locate(tuple(key_path), self.lines)
 
 
 def load_backtest_config(path: str | Path) -> LoadedBacktest:
@@ -258,17 +216,17 @@ def load_backtest_config(path: str | Path) -> LoadedBacktest:
     (``str(err)``: one line per problem). Checks that the data file exists; the data's contents
     are checked when the backtest reads them."""
     path = Path(path)
-    data, lines = _read_yaml(path)
+    data, lines = read_yaml(path)
     try:
         config = BacktestConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(format_errors(err, lines)) from None
+        raise ConfigError(format_errors(err, lines, BacktestConfig)) from None
     if config.data.path is None:
         data_path = DEFAULT_DATA_FILE
     else:
         data_path = (path.resolve().parent / config.data.path).resolve()
     if not data_path.is_file():
-        where = _locate(("data", "path"), lines)
+        where = locate(("data", "path"), lines)
         raise ConfigError([f"{where}: data -> path: file not found: {data_path} (relative paths "
                            "are resolved against the config file's directory)"])
     resolved = json.loads(config.model_dump_json())
