@@ -39,7 +39,7 @@ t = time.perf_counter(); model.compiled(); nutpie_s = time.perf_counter() - t
 t = time.perf_counter()
 with model.model, warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
-    pm.NUTS(target_accept=cfg.forecast.target_accept)
+    pm.NUTS(target_accept=cfg.sampler.target_accept)
 pymc_s = time.perf_counter() - t
 print(json.dumps({{"nutpie": nutpie_s, "pymc": pymc_s}}))
 """
@@ -59,7 +59,7 @@ for sampler in ("nutpie", "pymc"):
     for rep in range({repeats}):
         t = time.perf_counter()
         idata = model.sample(seed=1000 + rep, sampler=sampler, chains={chains}, tune={tune},
-                             draws={draws}, target_accept=cfg.forecast.target_accept)
+                             draws={draws}, target_accept=cfg.sampler.target_accept)
         wall = time.perf_counter() - t
         seconds = float(idata.posterior.attrs.get("sampling_time", wall))
         ess = az.ess(idata.posterior[free], method="bulk")
@@ -101,13 +101,13 @@ def measure(repeats: int = 3, chains: int = 4, tune: int | None = None, draws: i
             cold: bool = True, work_dir: Path | None = None) -> dict:
     """ESS/s per parameter for both samplers (``repeats`` seeds each) and compile times.
 
-    ``tune``/``draws``: per chain; default the config's ``forecast.tune``/``posterior_draws``.
+    ``tune``/``draws``: per chain; default the config's ``sampler.tune``/``sampler.posterior_draws``.
     ``cold``: measure compile times from empty caches (then warm) and sample with the caches
     that filled; else use this machine's caches as they are, and the single compile time
     measured in the sampling process is reported as warm (cold: None)."""
     from scenarios.loader import load_config
 
-    f = load_config(CONFIG).config.forecast
+    f = load_config(CONFIG).config.sampler
     tune = f.tune if tune is None else tune
     draws = f.posterior_draws if draws is None else draws
     base = Path(tempfile.mkdtemp(prefix="bench-fit-", dir=work_dir)) if cold else None

@@ -9,7 +9,8 @@ A config has these sections (unknown keys are errors everywhere):
 ``evidence``    reported facts: quantity, region, period, value (number, range, bound or phrase)
 ``lexicon``     extra vague phrases -> [low, high] (extends :data:`scenarios.lexicon.DEFAULT_LEXICON`)
 ``assumptions`` the scenario levers: regimes, transition hazards, events, trend decay, returns
-``forecast``    horizon, draws, seed, sampler, scenario weights for a mixture
+``forecast``    Monte Carlo: horizon, draws, seed, scenario weights for a mixture
+``sampler``     NUTS settings of the nowcast: backend (nutpie or pymc), chains, tune, posterior draws
 ``output``      directory, formats, horizons for headline tables
 
 Collections are mappings keyed by id (not lists) so ``extends`` can add or replace one entry.
@@ -224,15 +225,29 @@ class Assumptions(Strict):
         return self
 
 
+class Sampler(Strict):
+    """NUTS settings of the nowcast fit (``sampler:``). Monte Carlo settings live in ``forecast:``."""
+
+    backend: Literal[SAMPLERS] = Field(  # type: ignore[valid-type]
+        default="nutpie", description="NUTS implementation: nutpie (default) or PyMC's own")
+    chains: int = Field(default=4, ge=1, le=16)
+    tune: int = Field(default=1000, ge=100, le=100_000, description="warm-up draws per chain")
+    posterior_draws: int = Field(default=1000, ge=100, le=100_000,
+                                 description="NUTS draws kept per chain")
+    target_accept: float = Field(default=0.95, gt=0.5, lt=1)
+
+
+MOVED_KEYS = {("forecast", k): ("sampler", "backend" if k == "sampler" else k)
+              for k in ("sampler", "chains", "tune", "posterior_draws", "target_accept")}
+"""Keys of schema 1's first layout -> where they live now (an old config gets told where)."""
+
+
 class Forecast(Strict):
+    """Monte Carlo settings (``forecast:``): ``draws`` always means Monte Carlo draws."""
+
     horizon_days: int = Field(ge=1, le=730)
     draws: int = Field(ge=100, le=1_000_000, description="Monte Carlo draws per scenario")
     seed: int = Field(ge=0)
-    sampler: Literal[SAMPLERS] = "nutpie"  # type: ignore[valid-type]
-    chains: int = Field(default=4, ge=1, le=16)
-    tune: int = Field(default=1000, ge=100)
-    posterior_draws: int = Field(default=1000, ge=100, description="NUTS draws per chain")
-    target_accept: float = Field(default=0.95, gt=0.5, lt=1)
     scenario_weights: dict[Id, float] | None = None
 
     @field_validator("scenario_weights")
@@ -262,7 +277,20 @@ class Config(Strict):
     lexicon: dict[str, tuple[float, float]] = Field(default_factory=dict)
     assumptions: Assumptions
     forecast: Forecast
+    sampler: Sampler = Field(default_factory=Sampler)
     output: Output = Field(default_factory=Output)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data):
+        if isinstance(data, dict):
+            moved = [f"{'.'.join(old)}: moved to '{' -> '.join(new)}' (NUTS settings have their "
+                     "own 'sampler:' section; 'forecast:' holds the Monte Carlo settings)"
+                     for old, new in MOVED_KEYS.items()
+                     if isinstance(data.get(old[0]), dict) and old[1] in data[old[0]]]
+            if moved:
+                raise ValueError("\n".join(moved))
+        return data
 
     @field_validator("lexicon")
     @classmethod

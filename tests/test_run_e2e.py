@@ -80,7 +80,7 @@ def test_strict_exits_3_when_diagnostics_fail(tmp_path):
     on stderr and in run.json, and --strict makes that exit code 3."""
     cfg = tmp_path / "short.yaml"
     cfg.write_text(f"extends: {CONFIGS / 'baseline.yaml'}\nscenario:\n  id: short\n"
-                   "forecast:\n  chains: 1\n  tune: 100\n  posterior_draws: 100\n")
+                   "sampler:\n  chains: 1\n  tune: 100\n  posterior_draws: 100\n")
     proc = _run(cfg, "--out", tmp_path / "out", "--draws", 200, "--strict")
     assert proc.returncode == 3, proc.stderr[-3000:]
     assert "WARNING: nowcast diagnostics FAILED" in proc.stderr and "Traceback" not in proc.stderr

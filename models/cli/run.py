@@ -148,7 +148,7 @@ def nowcast_cache_key(loaded: Loaded, seed: int, sampler: str) -> str:
     payload = {
         "sections": {k: loaded.resolved.get(k) for k in NOWCAST_SECTIONS},
         "sampler": sampler, "seed": seed,
-        "settings": {k: f.get(k) for k in ("chains", "tune", "posterior_draws", "target_accept")},
+        "settings": loaded.resolved["sampler"],
         "code": hashlib.sha256(code.encode()).hexdigest(),
         "versions": [pymc.__version__, nutpie.__version__, pytensor.__version__],
     }
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
 
     seed = primary.forecast.seed if args.seed is None else args.seed
     draws = args.draws or primary.forecast.draws
-    sampler = args.sampler or primary.forecast.sampler
+    sampler = args.sampler or primary.sampler.backend
     out_dir = Path(args.out or primary.output.directory)
     progress = not args.quiet and sys.stderr.isatty()
     # Status lines and progress bars only on a terminal (logs and pipes get the results and

@@ -419,9 +419,9 @@ def fit_nowcast(config: Config, *, seed: int | None = None, sampler: str | None 
                 model: NowcastModel | None = None, progress: bool = False) -> NowcastFit:
     """Fit the nowcast for a config: prior draws, posterior (NUTS), predictive reports, diagnostics,
     and the :class:`NowcastState` handed to the Monte Carlo engine."""
-    f = config.forecast
-    seed = f.seed if seed is None else seed
-    sampler = sampler or f.sampler
+    f = config.sampler
+    seed = config.forecast.seed if seed is None else seed
+    sampler = sampler or f.backend
     times = {}
     t0 = time.perf_counter()
     model = model or NowcastModel(config)
