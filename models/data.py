@@ -11,18 +11,20 @@ Monthly series are tidy frames with one row per unit and month::
     month_id  date        country_id  deaths
     538       2024-10-01  220         412.0
 
-``month_id`` is the ViEWS month index: January 1980 = 1 (so November 2024 = 539). Deaths are
+``month_id`` is the ViEWS month index: January 1980 = 1 (so November 2024 = 539), defined once
+in :mod:`scenarios.months` (:func:`month_id`, :func:`month_date`, re-exported here). Deaths are
 UCDP "best" estimates (people per month). A backtest reads monthly data only through
 :func:`series_as_of`, so nothing after a forecast origin can reach a forecast.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from scenarios.months import month_date, month_id
 
 __all__ = [
     "DEATH_TYPES",
@@ -65,38 +67,7 @@ class DataError(ValueError):
     """
 
 
-# --- month index ------------------------------------------------------------------------------
-
-
-def month_id(date) -> int | np.ndarray:
-    """ViEWS month index of a date (January 1980 = 1); any day of the month gives its month.
-
-    Accepts a date, datetime, ``pd.Timestamp``, ISO string, or an array-like of these (then
-    returns an int array).
-
-    >>> month_id("2024-11-15")
-    539
-    """
-    if isinstance(date, (str, dt.date, pd.Timestamp, np.datetime64)):
-        ts = pd.Timestamp(date)
-        return (ts.year - 1980) * 12 + ts.month
-    idx = pd.DatetimeIndex(pd.to_datetime(np.asarray(date)))
-    return np.asarray((idx.year - 1980) * 12 + idx.month, dtype=np.int64)
-
-
-def month_date(month: int | np.ndarray) -> pd.Timestamp | pd.DatetimeIndex:
-    """First day of the month with ViEWS index ``month`` (inverse of :func:`month_id`).
-
-    >>> month_date(539)
-    Timestamp('2024-11-01 00:00:00')
-    """
-    m = np.asarray(month, dtype=np.int64)
-    years, months0 = np.divmod(m - 1, 12)
-    if m.ndim == 0:
-        return pd.Timestamp(year=int(years) + 1980, month=int(months0) + 1, day=1)
-    return pd.DatetimeIndex(
-        pd.to_datetime({"year": years + 1980, "month": months0 + 1, "day": np.ones_like(m)})
-    )
+# --- months: month_id and month_date are defined in scenarios.months (re-exported) ----------
 
 
 def series_as_of(df: pd.DataFrame, origin_month_id: int) -> pd.DataFrame:

@@ -43,6 +43,7 @@ from pydantic import (
     model_validator,
 )
 
+from scenarios.months import month_id
 from scenarios.yaml_source import ConfigError, config_hash, format_errors, locate, read_yaml
 
 __all__ = [
@@ -85,13 +86,6 @@ def _year_month(value: object) -> str:
 YearMonth = Annotated[str, BeforeValidator(_year_month)]
 
 
-def month_index(year_month: str) -> int:
-    """ViEWS month index (January 1980 = 1) of ``YYYY-MM`` (same as :func:`models.data.month_id`,
-    repeated here so the config layer does not import the models layer)."""
-    year, month = (int(p) for p in year_month.split("-"))
-    return (year - 1980) * 12 + month
-
-
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -118,13 +112,13 @@ class OriginsSection(_Section):
 
     @model_validator(mode="after")
     def _ordered(self):
-        if month_index(self.last) < month_index(self.first):
+        if month_id(self.last) < month_id(self.first):
             raise ValueError(f"last ({self.last}) is before first ({self.first})")
         return self
 
     def month_ids(self) -> list[int]:
         """Origins as ViEWS month indices, from ``first`` to ``last`` in steps."""
-        return list(range(month_index(self.first), month_index(self.last) + 1, self.step_months))
+        return list(range(month_id(self.first), month_id(self.last) + 1, self.step_months))
 
 
 class ModelSection(_Section):
