@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from scenarios.distributions import Beta, Distribution, LogNormal
 from scenarios.lexicon import ReportedValue, VaguePhraseError, parse_value
+from scenarios.weights import validate_weights
 
 REGIMES = ("contained", "prolonged", "escalated", "regional_war")
 """Closed, ordered set of conflict regimes (least to most intense)."""
@@ -253,12 +254,7 @@ class Forecast(Strict):
     @field_validator("scenario_weights")
     @classmethod
     def _weights(cls, w):
-        if w is not None:
-            if any(v < 0 for v in w.values()):
-                raise ValueError("scenario weights must be >= 0")
-            if not sum(w.values()) > 0:
-                raise ValueError("scenario weights must not all be 0")
-        return w
+        return w if w is None else validate_weights(w)
 
 
 class Output(Strict):

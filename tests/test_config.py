@@ -197,7 +197,8 @@ def test_config_weights_must_name_the_scenarios_run(tmp_path):
 
 
 def test_memory_guard_refuses_before_allocating(tmp_path):
-    from models.cli.run import UsageError, check_memory
+    from models.pipeline import ResourceLimitError as UsageError
+    from models.pipeline import check_memory
 
     check_memory(4000, 90, 3, "x", available=8e9)  # the shipped default fits in 8 GB
     with pytest.raises(UsageError) as err:

@@ -127,7 +127,7 @@ def test_one_fit_covers_every_shipped_config():
     """The clean-fit test below fits one config; that covers all shipped configs only while they
     share everything the nowcast reads (sections, sampler settings, seed). If this fails, fit
     each distinct nowcast in test_shipped_evidence_fits_cleanly."""
-    from models.run import NOWCAST_SECTIONS
+    from scenarios.compose import NOWCAST_SECTIONS
     from tests.conftest import SCENARIO_CONFIGS
 
     def nowcast_inputs(name):

@@ -119,11 +119,11 @@ def _write_contents(result: RunResult, run_dir: Path, formats, *, dpi: int, star
     if "report" in formats:
         with timed("report"):
             write_report(result, run_dir, plots, summary=summary)
-    timings = dict(result.timings)
-    timings["outputs"] = {"seconds": round(time.perf_counter() - started, 3),
-                          "peak_mb": round(peak_memory_mb(), 1),
-                          "stages": {k: round(v, 3) for k, v in stage_seconds.items()}}
-    record = run_json(result, formats, timings, exports, run_dir)
+    # The writer's own stage joins the run's timings (run.json and what the caller prints).
+    result.timings["outputs"] = {"seconds": round(time.perf_counter() - started, 3),
+                                 "peak_mb": round(peak_memory_mb(), 1),
+                                 "stages": {k: round(v, 3) for k, v in stage_seconds.items()}}
+    record = run_json(result, formats, result.timings, exports, run_dir)
     (run_dir / "run.json").write_text(json.dumps(jsonable(record), indent=2), "utf-8")
 
 

@@ -1,0 +1,166 @@
+"""The nowcast fit cache: a fit is reused only when nothing it depends on has changed.
+
+An entry is ``<cache_dir>/nowcast-<key>.nc`` (the fit's InferenceData) beside
+``nowcast-<key>.json`` (the key's inputs and the SHA-256 of the ``.nc`` file). The key hashes
+everything the fit depends on: the config sections the nowcast reads, the sampler settings, the
+seed, the source of every project module the nowcast's code reaches (found from the module
+objects themselves, so a moved or renamed file cannot be missed), and the PyMC, nutpie and
+PyTensor versions. Changing only scenario levers therefore reuses the fit.
+
+An entry whose file does not match its recorded hash, that cannot be read, or that was written
+for other inputs is reported, removed and refitted; entries are written to a temporary name and
+renamed into place, so a killed run never leaves a half-written entry under a real key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import sys
+import time
+import types
+import warnings
+from pathlib import Path
+
+from scenarios.compose import NOWCAST_SECTIONS
+from scenarios.loader import Loaded
+
+__all__ = ["fit_or_load", "nowcast_cache_key", "nowcast_code_modules"]
+
+PROJECT_PACKAGES = ("models.", "scenarios.")
+
+
+def nowcast_code_modules() -> list[types.ModuleType]:
+    """The project modules the nowcast's code reaches: :mod:`models.inference.nowcast` and,
+    transitively, every project module whose objects its globals refer to. Sorted by name."""
+    from models.inference import nowcast
+
+    seen: dict[str, types.ModuleType] = {}
+    todo = [nowcast]
+    while todo:
+        mod = todo.pop()
+        if mod.__name__ in seen:
+            continue
+        seen[mod.__name__] = mod
+        for value in vars(mod).values():
+            name = value.__name__ if isinstance(value, types.ModuleType) else \
+                getattr(value, "__module__", None)
+            if (isinstance(name, str) and name.startswith(PROJECT_PACKAGES)
+                    and name not in seen and name in sys.modules):
+                todo.append(sys.modules[name])
+    return [seen[k] for k in sorted(seen)]
+
+
+def nowcast_cache_key(loaded: Loaded, seed: int, sampler: str) -> tuple[str, dict]:
+    """The cache key (20 hex digits) and the inputs it hashes."""
+    import nutpie
+    import pymc
+    import pytensor
+
+    code = hashlib.sha256()
+    for mod in nowcast_code_modules():
+        code.update(mod.__name__.encode())
+        code.update(inspect.getsource(mod).encode())
+    payload = {
+        "sections": {k: loaded.resolved.get(k) for k in NOWCAST_SECTIONS},
+        "sampler": sampler, "seed": seed,
+        "settings": {k: v for k, v in loaded.resolved["sampler"].items() if k != "backend"},
+        "code": code.hexdigest(),
+        "versions": [pymc.__version__, nutpie.__version__, pytensor.__version__],
+    }
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20], payload
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _load_entry(nc: Path, meta: Path, key: str):
+    """The cached InferenceData, or None with the reason it cannot be used."""
+    from models.runtime import import_arviz
+
+    try:
+        record = json.loads(meta.read_text("utf-8"))
+        if not isinstance(record, dict) or record.get("key") != key:
+            return None, "its record is for another fit"
+        if record.get("sha256") != _file_sha256(nc):
+            return None, "the file does not match its recorded hash (damaged or replaced)"
+        az = import_arviz()
+        idata = az.from_netcdf(nc)
+        idata.load()
+        if "posterior" not in idata.groups():
+            return None, "it holds no posterior"
+        return idata, None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return None, f"it cannot be read ({type(e).__name__}: {e})"
+
+
+def _remove(*paths: Path) -> None:
+    for p in paths:
+        try:
+            p.unlink()
+        except IsADirectoryError:
+            import shutil
+
+            shutil.rmtree(p, ignore_errors=True)
+        except FileNotFoundError:
+            pass
+
+
+def fit_or_load(loaded: Loaded, seed: int, sampler: str, cache_dir: Path | None,
+                progress: bool = False, *, say=None):
+    """The nowcast fit for the primary config, from the cache when its inputs are unchanged.
+    Returns ``(NowcastFit, cached: bool)``. ``cache_dir=None``: always fit, write nothing.
+    ``say(message)`` receives notices (a damaged entry removed)."""
+    from models.inference.diagnostics import diagnose
+    from models.inference.nowcast import NowcastFit, NowcastModel, fit_nowcast
+
+    cfg = loaded.config
+    nc = meta = None
+    if cache_dir is not None:
+        key, payload = nowcast_cache_key(loaded, seed, sampler)
+        nc, meta = cache_dir / f"nowcast-{key}.nc", cache_dir / f"nowcast-{key}.json"
+        if nc.exists() or meta.exists():
+            t0 = time.perf_counter()
+            idata, problem = _load_entry(nc, meta, key) if nc.is_file() and meta.is_file() \
+                else (None, "it is incomplete")
+            if idata is not None:
+                state = NowcastModel(cfg).state_for_seed(idata.posterior, seed)
+                diagnostics = diagnose(idata.posterior, idata.sample_stats, sampler)
+                diagnostics["cached"] = True
+                return NowcastFit(idata, state, diagnostics,
+                                  {"load_cached": time.perf_counter() - t0}), True
+            if say is not None:
+                say(f"warning: cached nowcast fit {nc} unusable ({problem}); removed, refitting")
+            else:
+                warnings.warn(f"cached nowcast fit {nc} unusable ({problem}); removed, refitting",
+                              RuntimeWarning, stacklevel=2)
+            _remove(nc, meta)
+    fit = fit_nowcast(cfg, seed=seed, sampler=sampler, progress=progress)
+    fit.diagnostics["cached"] = False
+    if nc is not None:
+        _store(fit.idata, nc, meta, key, payload)
+    return fit, False
+
+
+def _store(idata, nc: Path, meta: Path, key: str, payload: dict) -> None:
+    """Write the entry under temporary names, then rename: the record last, so an entry is
+    complete whenever its record exists."""
+    nc.parent.mkdir(parents=True, exist_ok=True)
+    stamp = f".tmp-{os.getpid()}-{time.time_ns()}"
+    tmp_nc, tmp_meta = nc.with_name(nc.name + stamp), meta.with_name(meta.name + stamp)
+    try:
+        idata.to_netcdf(str(tmp_nc))
+        record = {"key": key, "sha256": _file_sha256(tmp_nc), "inputs": payload}
+        tmp_meta.write_text(json.dumps(record, sort_keys=True, default=str), "utf-8")
+        os.replace(tmp_nc, nc)
+        os.replace(tmp_meta, meta)
+    finally:
+        _remove(tmp_nc, tmp_meta)
