@@ -1,4 +1,5 @@
-"""Compare finished runs: ``python -m models.compare RUN_DIR RUN_DIR ... [--out DIR]``.
+"""Compare finished runs: the library behind ``python -m models.compare`` (the command line is
+:mod:`models.cli.compare`).
 
 Every scenario of every run becomes one series (``<run scenario>/<scenario>``; a scenario that
 two runs computed identically, same config hash, seed and posterior, is kept once). The first
@@ -11,31 +12,46 @@ gives the median and 90% interval and the difference to the reference:
   draws in which the series is above the reference);
 * otherwise only as a difference of medians, and the table says ``paired: no``.
 
-Runs made at different forecast origins, or with different targets, are not comparable: the
-command refuses them with a one-line message and exit status 2. Writes ``comparison.csv``,
-``comparison.md`` and ``plots/`` into ``--out`` (default ``results/comparisons/<time>``),
-atomically, and prints the table.
+A run's ``mixture`` series is the mixture the run stored (:data:`models.vocabulary.MIXTURE`:
+each draw is the same draw of one scenario, picked with probability equal to its weight); it is
+compared like any other series, never rebuilt here.
+
+Runs made at different forecast origins, episode starts or with different targets are not
+comparable: :class:`NotComparable` says why in one line. :func:`compare_runs` (paths in, a
+written comparison out) is the one call a script or notebook needs; :func:`write_comparison`
+writes ``comparison.csv``, ``comparison.md``, ``comparison.html`` and ``plots/`` atomically.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import sys
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from models.outputs.atomic import atomic_directory
+from models.outputs.blocks import Heading, Image, Para, Table, to_html, to_markdown
+from models.outputs.formatting import format_count
+from models.vocabulary import ALL, TARGET_LABELS
+
 if TYPE_CHECKING:
+    import pandas as pd
     import xarray as xr
+    from matplotlib.figure import Figure
 
-# numpy, pandas, xarray, matplotlib and ArviZ are imported where needed, so that refusing
-# runs that cannot be compared (from their run.json alone) is quick.
+# numpy, pandas, xarray and ArviZ are imported where needed (matplotlib only through
+# models.outputs.plots), so that refusing runs that cannot be compared (from their run.json
+# alone) is quick.
 
-EXIT_REFUSED = 2
-ALL = "all"
-"""Location id of the sum over regions (as models.state.ALL; not imported, to start fast)."""
+__all__ = ["LoadedRun", "NotComparable", "Series", "check_comparable", "check_headers",
+           "compare_runs", "comparison_blocks", "comparison_table", "load_runs", "make_series",
+           "overlay_statistics", "paired", "plot_overlay", "read_headers", "table_text",
+           "write_comparison"]
+
+OVERLAY_LEVELS = (0.05, 0.5, 0.95)
+"""Quantiles drawn in the overlay plot (median and 90% band)."""
 
 
 class NotComparable(Exception):
@@ -64,6 +80,9 @@ class Series:
         """(draw, day) draws of ``target`` for all regions, people."""
         return self.run.forecast["forecast"].sel(scenario=self.scenario, target=target,
                                                  region=ALL).transpose("draw", "day")
+
+
+# --- loading and checking ---------------------------------------------------------------------
 
 
 def read_headers(paths: list[Path]) -> list[dict]:
@@ -110,7 +129,7 @@ def check_headers(headers: list[dict]) -> None:
 
 
 def load_runs(paths: list[Path]) -> list[LoadedRun]:
-    """Load runs (integrity-checked by :func:`models.outputs.results.load_run`)."""
+    """Load runs (integrity-checked by :func:`models.outputs.store.load_run`)."""
     import yaml
 
     from models.outputs.store import RunIntegrityError, load_run
@@ -148,7 +167,12 @@ def paired(a: LoadedRun, b: LoadedRun) -> bool:
     return all(a.run.get(k) is not None and a.run.get(k) == b.run.get(k) for k in keys)
 
 
+# --- series and the table ---------------------------------------------------------------------
+
+
 def make_series(runs: list[LoadedRun]) -> list[Series]:
+    """One series per scenario of each run, labelled ``<run>/<scenario>`` (``<run>@<run id>``
+    when two runs share a primary scenario); identical inputs are kept once."""
     labels = [r.label for r in runs]
     out, seen = [], set()
     for r in runs:
@@ -198,56 +222,123 @@ def comparison_table(series: list[Series], targets: list[str], horizons: list[in
     return pd.DataFrame(rows)
 
 
-def plot_overlay(series: list[Series], target: str, *, origin=None, ax=None):
-    """Median and 90% band of each series on one axes."""
-    from models.outputs.plots import styled
-
-    return styled(_plot_overlay)(series, target, origin=origin, ax=ax)
+TABLE_HEADERS = ["series", "target", "day", "median (90%)", "diff to ref: median (90%)",
+                 "P(higher)", "paired"]
 
 
-def _plot_overlay(series: list[Series], target: str, *, origin=None, ax=None):
+def _count(x: float) -> str:
+    """A count of people as the table shows it: every digit, thousands separators; blank if
+    missing."""
+    return "" if math.isnan(x) else format_count(x, digits=None)
+
+
+def table_rows(table: pd.DataFrame) -> list[list[str]]:
+    """The comparison table as rows of text (columns :data:`TABLE_HEADERS`)."""
+    rows = []
+    for r in table.itertuples(index=False):
+        if r.reference:
+            diff = "(reference)"
+        elif r.paired:
+            diff = f"{_count(r.diff_median)} ({_count(r.diff_q05)} to {_count(r.diff_q95)})"
+        else:
+            diff = f"{_count(r.diff_median)} (medians only)"
+        rows.append([r.series, r.target, str(r.horizon),
+                     f"{_count(r.median)} ({_count(r.q05)} to {_count(r.q95)})", diff,
+                     "" if math.isnan(r.p_higher) else f"{r.p_higher:.0%}",
+                     "yes" if r.paired else "no"])
+    return rows
+
+
+def table_text(table: pd.DataFrame, markdown: bool = False) -> str:
+    """The comparison table as aligned text (or Markdown)."""
+    rows = table_rows(table)
+    if markdown:
+        return to_markdown([Table(TABLE_HEADERS, rows)]).rstrip("\n")
+    widths = [max(len(h), *(len(row[k]) for row in rows)) for k, h in enumerate(TABLE_HEADERS)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*TABLE_HEADERS), *(fmt.format(*row) for row in rows)])
+
+
+# --- plots ------------------------------------------------------------------------------------
+
+
+def overlay_statistics(series: list[Series], target: str):
+    """(series, quantile, day): the median and 90% band of each series (all regions)."""
     import numpy as np
-    from matplotlib.figure import Figure
+    import xarray as xr
 
-    from models.outputs.plots import (
-        TARGET_LABELS,
-        THOUSANDS,
-        day_label,
-        scenario_colours,
-        target_label,
-    )
+    values = [s.values(target) for s in series]
+    q = np.stack([np.quantile(v.values, list(OVERLAY_LEVELS), axis=0) for v in values])
+    return xr.DataArray(q, dims=("series", "quantile", "day"),
+                        coords={"series": [s.label for s in series],
+                                "quantile": list(OVERLAY_LEVELS),
+                                "day": values[0]["day"].values})
 
-    if ax is None:
-        fig = Figure(figsize=(13.33, 7.5), layout="constrained")
-        ax = fig.subplots()
-    else:
-        fig = ax.figure
-    colours = scenario_colours([s.label for s in series])
-    for s in series:
-        v = s.values(target)
-        q = np.quantile(v.values, [0.05, 0.5, 0.95], axis=0)
-        days = v["day"].values
-        c = colours[s.label] if not s.label.endswith("/mixture") else "black"
-        ax.fill_between(days, q[0], q[2], color=c, alpha=0.12, lw=0, gid=f"band90:{s.label}")
-        ax.plot(days, q[1], color=c, lw=2.2, label=s.label, gid=f"median:{s.label}")
-    ax.yaxis.set_major_formatter(THOUSANDS)
-    ax.set_xlabel(day_label(origin))
-    ax.set_ylabel(target_label(target))
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False, loc="upper left")
-    ax.set_title(f"{TARGET_LABELS.get(target, target)}: median and 90% interval per run and "
-                 "scenario (all regions)")
-    return fig
+
+def plot_overlay(series: list[Series], target: str, *, origin=None, ax=None) -> Figure:
+    """Median and 90% band of each series on one axes (drawn by
+    :func:`models.outputs.plots.plot_overlay`)."""
+    from models.outputs import plots
+
+    return plots.plot_overlay(overlay_statistics(series, target), target, origin=origin, ax=ax)
+
+
+def _write_plots(series: list[Series], targets: list[str], horizon: int, origin, plots_dir: Path,
+                 dpi: int) -> list[Image]:
+    import xarray as xr
+
+    from models.outputs.plots import difference_statistics, plot_difference
+
+    plots_dir.mkdir()
+    ref = series[0]
+    images = []
+    for t in targets:
+        name = TARGET_LABELS.get(t, t)
+        path = plots_dir / f"overlay_{t}.png"
+        plot_overlay(series, t, origin=origin).savefig(path, dpi=dpi)
+        images.append(Image(path, f"plots/{path.name}",
+                            f"{name}: median and 90% interval of each series"))
+        pairs = [s for s in series[1:] if paired(s.run, ref.run)]
+        if pairs:
+            days = ref.values(t)["day"].values
+            days = days[days <= horizon]
+            diffs = xr.concat([
+                (s.values(t).sel(day=days) - ref.values(t).sel(day=days))
+                .expand_dims(scenario=[s.label]) for s in pairs], dim="scenario")
+            path = plots_dir / f"difference_{t}.png"
+            plot_difference(difference_statistics(diffs), t, ref.label, origin=origin).savefig(
+                path, dpi=dpi)
+            images.append(Image(path, f"plots/{path.name}",
+                                f"{name}: each paired series minus {ref.label}, draw by draw"))
+    return images
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def comparison_blocks(runs: list[LoadedRun], series: list[Series], table: pd.DataFrame,
+                      images: list[Image] = ()) -> list:
+    """The comparison as report blocks (:mod:`models.outputs.blocks`)."""
+    blocks = [
+        Heading(1, "Comparison of runs"),
+        Para(f"Forecast origin {runs[0].run['origin']}. Reference series: {series[0].label}. "
+             "Differences are draw by draw where the draws are paired, else differences of "
+             "medians. People, all regions."),
+        Table(["run", "path", "seed", "draws"],
+              [[r.run["run_id"], str(r.path), str(r.run.get("seed")), str(r.run.get("draws"))]
+               for r in runs]),
+        Table(TABLE_HEADERS, table_rows(table)),
+    ]
+    if images:
+        blocks.append(Heading(2, "Plots"))
+        blocks.extend(images)
+    return blocks
 
 
 def write_comparison(runs: list[LoadedRun], out: Path, *, dpi: int = 110, plots: bool = True):
     """Compare runs (see module docstring); write into ``out`` atomically; return it and the
-    table (a DataFrame). ``plots=False`` writes the table only."""
-    import xarray as xr
-
-    from models.outputs.atomic import atomic_directory
-    from models.outputs.plots import difference_statistics, plot_difference
-
+    table (a DataFrame). ``plots=False`` writes the table only. Raises :class:`NotComparable`,
+    or FileExistsError if ``out`` exists."""
     check_comparable(runs)
     series = make_series(runs)
     targets = [str(t) for t in runs[0].forecast["target"].values]
@@ -255,99 +346,21 @@ def write_comparison(runs: list[LoadedRun], out: Path, *, dpi: int = 110, plots:
     horizons = [h for h in runs[0].headline_horizons if 1 <= h <= horizon] or [horizon]
     table = comparison_table(series, targets, horizons)
     origin = dt.date.fromisoformat(runs[0].run["origin"])
-    ref = series[0]
     with atomic_directory(Path(out)) as tmp:
         table.to_csv(tmp / "comparison.csv", index=False, float_format="%.2f")
-        if plots:
-            (tmp / "plots").mkdir()
-        for t in targets if plots else []:
-            plot_overlay(series, t, origin=origin).savefig(tmp / "plots" / f"overlay_{t}.png",
-                                                           dpi=dpi)
-            pairs = [s for s in series[1:] if paired(s.run, ref.run)]
-            if pairs:
-                days = ref.values(t)["day"].values
-                days = days[days <= horizon]
-                diffs = xr.concat([
-                    (s.values(t).sel(day=days) - ref.values(t).sel(day=days))
-                    .expand_dims(scenario=[s.label]) for s in pairs], dim="scenario")
-                stats = difference_statistics(diffs)
-                plot_difference(stats, t, ref.label, origin=origin).savefig(
-                    tmp / "plots" / f"difference_{t}.png", dpi=dpi)
-        (tmp / "comparison.md").write_text(_markdown(runs, series, table), "utf-8")
+        images = _write_plots(series, targets, horizon, origin, tmp / "plots", dpi) \
+            if plots else []
+        blocks = comparison_blocks(runs, series, table, images)
+        (tmp / "comparison.md").write_text(to_markdown(blocks), "utf-8")
+        (tmp / "comparison.html").write_text(to_html(blocks, "Comparison of runs"), "utf-8")
     return Path(out), table
 
 
-def _markdown(runs, series, table) -> str:
-    lines = ["# Comparison of runs", "",
-             f"Forecast origin {runs[0].run['origin']}. Reference series: {series[0].label}. "
-             "Differences are draw by draw where the draws are paired, else differences of "
-             "medians. People, all regions.", ""]
-    lines += ["| run | path | seed | draws |", "|---|---|---|---|"]
-    lines += [f"| {r.run['run_id']} | {r.path} | {r.run.get('seed')} | {r.run.get('draws')} |"
-              for r in runs]
-    lines += ["", table_text(table, markdown=True), ""]
-    return "\n".join(lines)
-
-
-def table_text(table, markdown: bool = False) -> str:
-    """The comparison table as aligned text (or Markdown)."""
-    import pandas as pd
-
-    def c(x):
-        return "" if pd.isna(x) else f"{x:,.0f}"
-
-    header = ["series", "target", "day", "median (90%)", "diff to ref: median (90%)",
-              "P(higher)", "paired"]
-    rows = []
-    for r in table.itertuples(index=False):
-        if r.reference:
-            diff = "(reference)"
-        elif r.paired:
-            diff = f"{c(r.diff_median)} ({c(r.diff_q05)} to {c(r.diff_q95)})"
-        else:
-            diff = f"{c(r.diff_median)} (medians only)"
-        rows.append([r.series, r.target, str(r.horizon),
-                     f"{c(r.median)} ({c(r.q05)} to {c(r.q95)})", diff,
-                     "" if pd.isna(r.p_higher) else f"{r.p_higher:.0%}",
-                     "yes" if r.paired else "no"])
-    if markdown:
-        out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        out += ["| " + " | ".join(row) + " |" for row in rows]
-        return "\n".join(out)
-    widths = [max(len(h), *(len(row[k]) for row in rows)) for k, h in enumerate(header)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*header), *(fmt.format(*row) for row in rows)])
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m models.compare",
-        description="Compare finished runs (same forecast origin and targets), draw by draw "
-                    "where their draws are paired.")
-    parser.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="output directory (default results/comparisons/<time>)")
-    parser.add_argument("--quiet", action="store_true", help="do not print the table")
-    parser.add_argument("--no-plots", action="store_true", help="write the table only")
-    args = parser.parse_args(argv)
-    if len(args.runs) < 2:
-        print("compare: give at least two run directories", file=sys.stderr)
-        return EXIT_REFUSED
-    out = args.out or Path("results") / "comparisons" / dt.datetime.now(dt.UTC).strftime(
-        "%Y%m%dT%H%M%SZ")
-    try:
-        check_headers(read_headers(args.runs))
-        runs = load_runs(args.runs)
-        out, table = write_comparison(runs, out, plots=not args.no_plots)
-    except (NotComparable, FileExistsError) as e:
-        print(f"compare: {e}", file=sys.stderr)
-        return EXIT_REFUSED
-    if not args.quiet:
-        print(table_text(table))
-    print(f"comparison written to {out}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-
+def compare_runs(paths: list[Path], out: Path, *, dpi: int = 110, plots: bool = True):
+    """Check (from run.json first, quickly), load and compare the runs at ``paths``; write the
+    comparison into ``out``. Returns ``(out, table)``; raises :class:`NotComparable` with a
+    one-line reason, or FileExistsError if ``out`` exists."""
+    if len(paths) < 2:
+        raise NotComparable("give at least two run directories")
+    check_headers(read_headers(paths))
+    return write_comparison(load_runs(paths), out, dpi=dpi, plots=plots)

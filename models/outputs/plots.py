@@ -276,6 +276,35 @@ def plot_difference(stats: xr.Dataset, target: str, baseline: str, *, origin=Non
     return fig
 
 
+@styled
+def plot_overlay(stats: xr.DataArray, target: str, *, origin=None, ax=None) -> Figure:
+    """Median and 90% band of several series on one axes (comparison of runs). ``stats``:
+    (series, quantile, day) with quantiles 0.05, 0.5 and 0.95; a series labelled ``mixture``
+    or ``<run>/mixture`` is drawn in black."""
+    if ax is None:
+        fig = Figure(figsize=SLIDE_SIZE, layout="constrained")
+        ax = fig.subplots()
+    else:
+        fig = ax.figure
+    labels = [str(s) for s in stats["series"].values]
+    colours = scenario_colours(labels)
+    days = stats["day"].values
+    for s in labels:
+        q = stats.sel(series=s)
+        c = "black" if s == MIXTURE or s.endswith(f"/{MIXTURE}") else colours[s]
+        ax.fill_between(days, q.sel(quantile=0.05), q.sel(quantile=0.95), color=c, alpha=0.12,
+                        lw=0, gid=f"band90:{s}")
+        ax.plot(days, q.sel(quantile=0.5), color=c, lw=2.2, label=s, gid=f"median:{s}")
+    ax.yaxis.set_major_formatter(THOUSANDS)
+    ax.set_xlabel(day_label(origin))
+    ax.set_ylabel(target_label(target))
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, loc="upper left")
+    ax.set_title(f"{TARGET_LABELS.get(target, target)}: median and 90% interval per run and "
+                 "scenario (all regions)")
+    return fig
+
+
 # ---------------------------------------------------------------------------------------------
 # Regimes
 

@@ -1,5 +1,6 @@
-"""Comparison of runs: draw-wise differences where paired, refusal (exit 2, one line, no
-traceback) of runs that are not comparable."""
+"""Comparison of runs (:mod:`models.evaluation.compare`, CLI :mod:`models.cli.compare`):
+draw-wise differences where paired, refusal (exit 2, one line, no traceback) of runs that are
+not comparable."""
 
 from __future__ import annotations
 
@@ -8,17 +9,16 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from fixtures_results import synthetic_run
+from support import ROOT
 
+from models.cli import compare as compare_cli
 from models.evaluation import compare
 from models.outputs.write import write_run
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def runs(tmp_path_factory):
 
 def test_compare_table_is_draw_by_draw(runs, tmp_path, capsys):
     out = tmp_path / "cmp"
-    code = compare.main([str(runs["escalation"]), str(runs["displacement"]), "--out", str(out),
+    code = compare_cli.main([str(runs["escalation"]), str(runs["displacement"]), "--out", str(out),
                          "--no-plots"])
     assert code == 0
     table = pd.read_csv(out / "comparison.csv")
@@ -90,11 +90,51 @@ def test_comparison_plots(runs, tmp_path):
         np.testing.assert_allclose(line.get_ydata(), np.median(s.values("cum_deaths").values,
                                                                axis=0))
     assert fig.axes[0].get_xlabel() and "(people)" in fig.axes[0].get_ylabel()
+    # the report shows the plots: linked from the Markdown, embedded in the HTML
+    assert "(plots/overlay_cum_deaths.png)" in (out / "comparison.md").read_text()
+    assert (out / "comparison.html").read_text().count("data:image/png;base64,") == 2
+
+
+def test_compare_runs_library_and_one_report_contract(runs, tmp_path):
+    """compare_runs (the call a notebook makes) writes what the CLI writes; the Markdown and
+    HTML are renderings of the same blocks (models.outputs.blocks)."""
+    from models.outputs.blocks import to_html, to_markdown
+
+    paths = [runs["escalation"], runs["displacement"]]
+    out, table = compare.compare_runs(paths, tmp_path / "cmp", plots=False)
+    assert sorted(p.name for p in out.iterdir()) == ["comparison.csv", "comparison.html",
+                                                     "comparison.md"]
+    pd.testing.assert_frame_equal(pd.read_csv(out / "comparison.csv"), table.round(2),
+                                  check_exact=False, atol=0.006)
+    loaded = compare.load_runs(paths)
+    blocks = compare.comparison_blocks(loaded, compare.make_series(loaded), table)
+    assert (out / "comparison.md").read_text() == to_markdown(blocks)
+    assert (out / "comparison.html").read_text() == to_html(blocks, "Comparison of runs")
+    assert compare.table_text(table, markdown=True) in to_markdown(blocks)
+    # counts are written with every digit and thousands separators, as before the move
+    row = table.iloc[1]
+    assert f"{row['median']:,.0f} ({row.q05:,.0f} to {row.q95:,.0f})" in compare.table_text(table)
+    with pytest.raises(compare.NotComparable, match="at least two"):
+        compare.compare_runs(paths[:1], tmp_path / "one")
+    with pytest.raises(compare.NotComparable, match="different forecast origins"):
+        compare.compare_runs([runs["escalation"], runs["other_origin"]], tmp_path / "no")
+    assert not (tmp_path / "one").exists() and not (tmp_path / "no").exists()
+
+
+def test_cli_imports_no_plotting_library():
+    """Refusing runs from their run.json must stay quick: the CLI does not import matplotlib
+    (or xarray) until it writes."""
+    code = ("import sys, models.cli.compare; "
+            "print(sorted(m for m in ('matplotlib', 'xarray', 'arviz') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
 
 
 def test_unpaired_runs_compare_medians_only(runs, tmp_path):
     out = tmp_path / "cmp"
-    assert compare.main([str(runs["escalation"]), str(runs["reseeded"]), "--out", str(out),
+    assert compare_cli.main([str(runs["escalation"]), str(runs["reseeded"]), "--out", str(out),
                          "--quiet", "--no-plots"]) == 0
     assert not (out / "plots").exists()
     table = pd.read_csv(out / "comparison.csv")
@@ -109,8 +149,8 @@ def test_unpaired_runs_compare_medians_only(runs, tmp_path):
                                            ("fewer_targets", "different targets")])
 def test_refuses_runs_that_do_not_match(runs, tmp_path, capsys, other, reason):
     out = tmp_path / "cmp"
-    code = compare.main([str(runs["escalation"]), str(runs[other]), "--out", str(out)])
-    assert code == compare.EXIT_REFUSED
+    code = compare_cli.main([str(runs["escalation"]), str(runs[other]), "--out", str(out)])
+    assert code == compare_cli.EXIT_REFUSED
     err = capsys.readouterr().err.strip()
     assert reason in err and "\n" not in err
     assert not out.exists() and not list(tmp_path.iterdir())
@@ -118,7 +158,7 @@ def test_refuses_runs_that_do_not_match(runs, tmp_path, capsys, other, reason):
 
 def test_cli_refusal_is_one_line_without_traceback(runs, tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "models.evaluation.compare", str(runs["escalation"]),
+        [sys.executable, "-m", "models.compare", str(runs["escalation"]),
          str(runs["other_origin"]), "--out", str(tmp_path / "cmp")],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
         timeout=120)
@@ -129,10 +169,12 @@ def test_cli_refusal_is_one_line_without_traceback(runs, tmp_path):
 
 
 def test_refuses_missing_or_tampered_runs(runs, tmp_path, capsys):
-    assert compare.main([str(runs["escalation"]), str(tmp_path / "nope")]) == 2
+    assert compare_cli.main([str(runs["escalation"]), str(tmp_path / "nope")]) == 2
     assert "not a directory" in capsys.readouterr().err
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "run.json").write_text("{")
-    assert compare.main([str(runs["escalation"]), str(bad)]) == 2
+    assert compare_cli.main([str(runs["escalation"]), str(bad)]) == 2
     assert "run.json: not valid JSON" in capsys.readouterr().err
+    assert compare_cli.main([str(runs["escalation"])]) == 2
+    assert capsys.readouterr().err.strip() == "compare: give at least two run directories"

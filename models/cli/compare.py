@@ -1,0 +1,54 @@
+"""``python -m models.compare RUN_DIR RUN_DIR ... [--out DIR] [--no-plots] [--quiet]``.
+
+Parse, call :func:`models.evaluation.compare.compare_runs`, print the table, exit: 0 written;
+2 refused (runs that are not comparable, a missing or damaged run, an existing ``--out``), one
+line on stderr and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from models.evaluation.compare import NotComparable, compare_runs, table_text
+
+EXIT_REFUSED = 2
+
+
+def default_out(now: dt.datetime | None = None) -> Path:
+    """``results/comparisons/<UTC time>``."""
+    now = now or dt.datetime.now(dt.UTC)
+    return Path("results") / "comparisons" / now.strftime("%Y%m%dT%H%M%SZ")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m models.compare",
+        description="Compare finished runs (same forecast origin and targets), draw by draw "
+                    "where their draws are paired.")
+    p.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output directory (default results/comparisons/<time>)")
+    p.add_argument("--quiet", action="store_true", help="do not print the table")
+    p.add_argument("--no-plots", action="store_true", help="write the table only")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        out, table = compare_runs(args.runs, args.out or default_out(),
+                                  plots=not args.no_plots)
+    except (NotComparable, FileExistsError) as e:
+        print(f"compare: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    if not args.quiet:
+        print(table_text(table))
+    print(f"comparison written to {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
