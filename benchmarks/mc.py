@@ -144,7 +144,8 @@ _CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from benchmarks.mc import _scenarios, WEIGHTS
-from models.simulation.engine import simulate_scenarios, iter_scenario_chunks, daily_quantiles
+from models.simulation.engine import simulate_scenarios, iter_scenario_chunks
+from models.simulation.quantiles import daily_quantiles
 from tests.support import example_state
 scen, state = _scenarios(), example_state(4000, seed=1)
 t = time.perf_counter()

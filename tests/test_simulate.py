@@ -17,6 +17,7 @@ from support import example_state
 
 import models.simulation.engine as sim
 from models.simulation import rng as mcrng
+from models.simulation.quantiles import daily_quantiles
 from models.vocabulary import ALL, TARGETS
 from scenarios.distributions import Beta, LogNormal, Normal, Uniform
 from scenarios.loader import load_config
@@ -251,13 +252,13 @@ def test_streaming_chunks_equal_the_whole(state, shipped, monkeypatch):
         if "draw" in whole[var].dims:
             assert np.array_equal(whole[var].values, joined[var].values, equal_nan=True), var
     q = [0.05, 0.5, 0.95]
-    from_chunks = sim.daily_quantiles(
+    from_chunks = daily_quantiles(
         sim.iter_scenario_chunks(state, subset, 15, seed=8, draws=200, weights=weights), q)
-    from_whole = sim.daily_quantiles(whole, q)
+    from_whole = daily_quantiles(whole, q)
     expected = whole["forecast"].quantile(q, dim="draw")
     np.testing.assert_allclose(from_whole.values, expected.transpose(*from_whole.dims).values)
     np.testing.assert_array_equal(from_chunks.values, from_whole.values)
-    some_days = sim.daily_quantiles(
+    some_days = daily_quantiles(
         sim.iter_scenario_chunks(state, subset, 15, seed=8, draws=200, weights=weights), q,
         days=[3, 15])
     np.testing.assert_array_equal(some_days.values, from_whole.sel(day=[3, 15]).values)
