@@ -1,6 +1,6 @@
-"""Score a saved scenario forecast against outcomes that became known after its origin.
-
-    python -m models.score RUN_DIR OUTCOMES.csv [--out FILE]
+"""Score a saved scenario forecast against outcomes that became known after its origin: the
+library behind ``python -m models.score RUN_DIR OUTCOMES.csv [--out FILE]``
+(:mod:`models.cli.score`).
 
 ``RUN_DIR`` is a run's results directory: ``samples.parquet`` (hubverse sample format: columns
 ``origin_date, scenario_id, location, target, horizon, output_type, output_type_id, value``;
@@ -12,7 +12,7 @@ The run is scored only if ``config_hash`` equals the hash of ``config.resolved.y
 ``OUTCOMES.csv`` is long format, one outcome per line: ``date, target, location`` and either
 ``value`` or ``low, high`` (a reported range). Dates are the day the outcome refers to;
 ``horizon = date - origin`` in days. Lines dated on or before the origin, or beyond the
-forecast's horizons, are skipped (and counted on stdout): they cannot score this forecast.
+forecast's horizons, are skipped (and counted): they cannot score this forecast.
 
 Reported ranges (interval-censored outcomes): the point scores (CRPS, log scores, interval
 scores, coverage, PIT) use the range's midpoint, and ``prob_in_range`` gives the forecast's
@@ -21,22 +21,26 @@ quantity an interval-censored likelihood would score. Midpoint scoring is a choi
 the reported range as symmetric uncertainty around its centre, and a range wide compared with
 the forecast spread is scored as if it were exact.
 
-For each scenario and for the mixture (the run's ``mixture`` scenario; if absent, built from
-``forecast.scenario_weights`` in the resolved config by taking disjoint blocks of draw indices
-in proportion to the weights), prints mean CRPS, log score, binned log score, MIS and coverage
-per target, and names the closest scenario: the lowest CRPS relative to the mean CRPS over
-scenarios of each target, averaged over targets (with one target: the lowest mean CRPS). The
-mixture is reported but not a candidate. ``--out FILE`` writes the per-outcome scores as CSV.
+Every scenario in ``samples.parquet`` is scored, the mixture included. The mixture is the one
+the run drew and stored (rows with ``scenario_id`` :data:`models.vocabulary.MIXTURE`: each
+mixture draw is the same draw of one scenario, picked with probability equal to its weight), so
+the scores are those of the forecast as it was issued. A run without stored mixture rows has no
+mixture scored, even when its config names ``forecast.scenario_weights``: a mixture rebuilt here
+from the weights would be a different random pick of components, i.e. a forecast the run never
+made (:func:`unscored_mixture` says so, and the CLI prints it).
 
-Bad input: one line on stderr naming the file, line and column, exit code 2.
+:func:`score_run` gives per-outcome scores, the mean CRPS, log score, binned log score, MIS and
+coverage per target and scenario, and names the closest scenario: the lowest CRPS relative to
+the mean CRPS over scenarios of each target, averaged over targets (with one target: the lowest
+mean CRPS). The mixture is reported but not a candidate.
+
+Bad input raises :class:`ScoreInputError` with one line naming the file, line and column.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +49,12 @@ import pandas as pd
 import yaml
 
 from models.evaluation.scoring import DEATH_BINS, DISPLACEMENT_BINS, score_samples
+from models.vocabulary import MIXTURE
 from scenarios.loader import config_hash
 
-MIXTURE = "mixture"
+__all__ = ["SUMMARY_COLUMNS", "Run", "ScoreInputError", "load_outcomes", "load_run",
+           "score_run", "unscored_mixture"]
+
 SAMPLE_COLUMNS = ("origin_date", "scenario_id", "location", "target", "horizon", "output_type",
                   "output_type_id", "value")
 SUMMARY_COLUMNS = ("crps", "log_score", "binned_log_score", "mis_90", "coverage_50",
@@ -66,6 +73,8 @@ class Run:
     samples: pd.DataFrame
     """Rows with ``output_type == "sample"``: scenario_id, location, target, horizon, draw, value."""
     scenario_weights: dict[str, float] | None
+    """The config's ``forecast.scenario_weights``; used only to say that a weighted run stored
+    no mixture (:func:`unscored_mixture`), never to build one."""
 
 
 def _bins_for(target: str):
@@ -167,7 +176,8 @@ def load_outcomes(path: str | Path, run: Run) -> tuple[pd.DataFrame, dict[str, i
     """Validated outcomes within the run's window, and counts of skipped lines by reason.
 
     Returns columns ``line, date, target, location, horizon, observed, low, high``
-    (``observed`` = value, or the midpoint of ``low, high``).
+    (``observed`` = value, or the midpoint of ``low, high``). Raises :class:`ScoreInputError`
+    also when no outcome falls within the forecast (nothing to score).
     """
     p = Path(path)
     if not p.is_file():
@@ -250,6 +260,9 @@ def load_outcomes(path: str | Path, run: Run) -> tuple[pd.DataFrame, dict[str, i
         line = int(out.loc[dup, "line"].iloc[0])
         raise ScoreInputError(f"{p}:{line}: a second outcome for the same date, target and "
                               "location")
+    if out.empty:
+        raise ScoreInputError(f"{p}: no outcome falls within the forecast (origin {run.origin}, "
+                              f"horizons 1-{max_h} days)")
     return out, skipped
 
 
@@ -278,32 +291,20 @@ def _draw_matrices(run: Run, keys: pd.DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
-def _mixture_from_weights(draws: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    """Pool draws of the weighted scenarios, using disjoint blocks of draw indices (draw i shares
-    its posterior draw across paired scenarios, so no draw index is used twice)."""
-    ids = [s for s in sorted(weights) if weights[s] > 0]
-    n = min(draws[s].shape[1] for s in ids)
-    w = np.array([weights[s] for s in ids], dtype=float)
-    exact = w / w.sum() * n
-    counts = np.floor(exact).astype(int)
-    counts[np.argsort(-(exact - counts))[: n - counts.sum()]] += 1  # largest remainders
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    return np.concatenate([draws[s][:, a:a + c] for s, a, c in zip(ids, starts, counts,
-                                                                   strict=True)], axis=1)
+def unscored_mixture(run: Run) -> str | None:
+    """Why no mixture is scored although the config weights the scenarios (no ``mixture`` rows
+    stored: see the module docstring), or None."""
+    if not run.scenario_weights or (run.samples["scenario_id"] == MIXTURE).any():
+        return None
+    return (f"no {MIXTURE} scored: config.resolved.yaml has forecast.scenario_weights but "
+            f"samples.parquet has no '{MIXTURE}' rows (only a mixture the run drew is scored)")
 
 
 def score_run(run: Run, outcomes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
     """Per-outcome scores (one row per scenario and outcome), the summary per target and
-    scenario, and the closest scenario (None if the run has no scenario besides the mixture)."""
-    draws = _draw_matrices(run, outcomes)
-    if MIXTURE not in draws and run.scenario_weights:
-        unknown = sorted(set(run.scenario_weights) - set(draws))
-        if unknown:
-            raise ScoreInputError(
-                f"{run.directory / 'config.resolved.yaml'}: forecast.scenario_weights names "
-                f"scenario(s) {', '.join(unknown)} not in samples.parquet "
-                f"(found: {', '.join(sorted(draws))})")
-        draws[MIXTURE] = _mixture_from_weights(draws, run.scenario_weights)
+    scenario, and the closest scenario (None if the run has no scenario besides the mixture).
+    Scenarios, the mixture included, are exactly those stored in ``samples.parquet``."""
+    draws = _draw_matrices(run, outcomes)  # the stored mixture's draws, if the run has one
     parts = []
     for sid, x in draws.items():
         for target in outcomes["target"].unique():
@@ -328,47 +329,3 @@ def score_run(run: Run, outcomes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
     candidates["relative_crps"] = candidates["crps"] / candidates.groupby("target")["crps"].transform("mean")
     overall = candidates.groupby("scenario_id")["relative_crps"].mean().sort_values(kind="stable")
     return per_outcome, summary, str(overall.index[0])
-
-
-# --- CLI --------------------------------------------------------------------------------------
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m models.score",
-        description="Score a saved scenario forecast against outcomes known after its origin.")
-    parser.add_argument("run_dir", help="run results directory (samples.parquet, run.json, "
-                        "config.resolved.yaml)")
-    parser.add_argument("outcomes", help="CSV: date, target, location, value (or low, high)")
-    parser.add_argument("--out", help="write per-outcome scores to this CSV file")
-    args = parser.parse_args(argv)
-    try:
-        run = load_run(args.run_dir)
-        outcomes, skipped = load_outcomes(args.outcomes, run)
-        if outcomes.empty:
-            raise ScoreInputError(
-                f"{args.outcomes}: no outcome falls within the forecast (origin {run.origin}, "
-                f"horizons 1-{run.samples['horizon'].max()} days)")
-        per_outcome, summary, closest = score_run(run, outcomes)
-        if args.out:
-            try:
-                per_outcome.to_csv(args.out, index=False)
-            except OSError as e:
-                raise ScoreInputError(f"{args.out}: cannot write ({e.strerror})") from None
-    except ScoreInputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(f"run {run.directory} (origin {run.origin}, config {run.config_hash[:12]})")
-    print(f"scored {len(outcomes)} outcome(s)"
-          + "".join(f"; skipped {n} {why}" for why, n in skipped.items() if n))
-    with pd.option_context("display.width", 140, "display.max_columns", 20):
-        print(summary.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
-    if closest is not None:
-        print(f"closest scenario (lowest CRPS): {closest}")
-    if args.out:
-        print(f"per-outcome scores written to {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,8 +1,10 @@
 """Scores: equal to scoringrules and to hand-computed cases, the ViEWS binned log score and MIS,
-coverage and PIT under a known distribution; and the ``models.evaluation.score_run`` CLI on a synthetic run."""
+coverage and PIT under a known distribution; and scoring a stored run
+(:mod:`models.evaluation.score_run`, CLI :mod:`models.cli.score`) on a synthetic run."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import subprocess
@@ -16,8 +18,10 @@ import pytest
 import scoringrules as sr
 import yaml
 from scipy import stats
+from support import ROOT
 
-from models.evaluation import score_run as score_cli
+from models.cli import score as score_cli
+from models.evaluation import score_run as score_lib
 from models.evaluation.scoring import (
     DEATH_BINS,
     DISPLACEMENT_BINS,
@@ -32,10 +36,8 @@ from models.evaluation.scoring import (
     score_samples,
     summarise_scores,
 )
+from models.vocabulary import MIXTURE
 from scenarios.loader import config_hash
-
-REPO = Path(__file__).parents[1]
-
 
 # --- CRPS -------------------------------------------------------------------------------------
 
@@ -267,9 +269,13 @@ ORIGIN = "2024-12-01"
 N_DRAWS = 200
 
 
-def _make_run(tmp_path: Path, weights=None, with_mixture=False) -> Path:
-    """A run directory as models/results.py writes it: two scenarios, 10 daily horizons,
-    cumulative deaths ~ 10/day ('low') or 40/day ('high') at locations all and aleppo."""
+def _make_run(tmp_path: Path, weights=None, mixture=None) -> Path:
+    """A run directory as models.outputs.write writes it: two scenarios, 10 daily horizons,
+    cumulative deaths ~ 10/day ('low') or 40/day ('high') at locations all and aleppo.
+
+    ``mixture``: None (no mixture rows), "drawn" (as the engine draws it: each draw is the same
+    draw of one scenario, picked with probability = weight; the picks are saved beside the run
+    as mixture_component.npy) or "constant" (every mixture value 1e6, to tell it apart)."""
     run = tmp_path / "run"
     run.mkdir()
     config = {"schema_version": 1, "episode": {"origin": ORIGIN},
@@ -280,14 +286,24 @@ def _make_run(tmp_path: Path, weights=None, with_mixture=False) -> Path:
     (run / "run.json").write_text(json.dumps({"config_hash": config_hash(config),
                                               "origin": ORIGIN, "seed": 1}))
     rng = np.random.default_rng(0)
-    frames = []
+    frames, paths = [], {}
     scenarios = {"low": 10.0, "high": 40.0}
     for sid, rate in scenarios.items():
         for loc in ("all", "aleppo"):
             for target, scale in (("cum_deaths", 1.0), ("cum_displaced", 500.0)):
-                paths = np.cumsum(rng.poisson(rate * scale, (N_DRAWS, 10)), axis=1)
-                frames.append(_long(sid, loc, target, paths))
-    if with_mixture:
+                paths[sid, loc, target] = np.cumsum(rng.poisson(rate * scale, (N_DRAWS, 10)),
+                                                    axis=1)
+                frames.append(_long(sid, loc, target, paths[sid, loc, target]))
+    if mixture == "drawn":
+        ids = sorted(weights)
+        w = np.array([weights[k] for k in ids], dtype=float)
+        component = np.random.default_rng(99).choice(len(ids), N_DRAWS, p=w / w.sum())
+        np.save(tmp_path / "mixture_component.npy", component)
+        for loc in ("all", "aleppo"):
+            for target in ("cum_deaths", "cum_displaced"):
+                picked = np.stack([paths[ids[c], loc, target][i] for i, c in enumerate(component)])
+                frames.append(_long(MIXTURE, loc, target, picked))
+    elif mixture == "constant":
         frames.append(_long("mixture", "all", "cum_deaths", np.full((N_DRAWS, 10), 1e6)))
         frames.append(_long("mixture", "aleppo", "cum_deaths", np.full((N_DRAWS, 10), 1e6)))
         frames.append(_long("mixture", "all", "cum_displaced", np.full((N_DRAWS, 10), 1e6)))
@@ -319,7 +335,7 @@ OUTCOMES = ("date,target,location,value,low,high\n"
 
 
 def test_cli_scores_scenarios_and_mixture(tmp_path, capsys):
-    run = _make_run(tmp_path, weights={"low": 0.75, "high": 0.25})
+    run = _make_run(tmp_path, weights={"low": 0.75, "high": 0.25}, mixture="drawn")
     out = tmp_path / "scores.csv"
     code = score_cli.main([str(run), str(_outcomes(tmp_path, OUTCOMES)), "--out", str(out)])
     stdout = capsys.readouterr().out
@@ -330,18 +346,25 @@ def test_cli_scores_scenarios_and_mixture(tmp_path, capsys):
     per = pd.read_csv(out)
     assert sorted(per["scenario_id"].unique()) == ["high", "low", "mixture"]
     assert len(per) == 9
-    # the mixture pools disjoint draw blocks, scenarios in id order: draws 0-49 of 'high'
-    # (weight 0.25), draws 50-199 of 'low'
+    # the mixture scored is the one the run stored: draw i is draw i of the scenario the run
+    # picked for it (models.vocabulary.MIXTURE), not a mixture rebuilt from the weights
     samples = pd.read_parquet(run / "samples.parquet")
 
-    def draws(sid):
-        s = samples[(samples.scenario_id == sid) & (samples.target == "cum_deaths")
-                    & (samples.location == "all") & (samples.horizon == 3)]
+    def draws(sid, target="cum_deaths", location="all", horizon=3):
+        s = samples[(samples.scenario_id == sid) & (samples.target == target)
+                    & (samples.location == location) & (samples.horizon == horizon)]
         return s.sort_values("output_type_id")["value"].to_numpy()
 
-    pooled = np.concatenate([draws("high")[:50], draws("low")[50:]])
-    mix = per[(per.scenario_id == "mixture") & (per.horizon == 3)]
-    assert mix["crps"].iloc[0] == pytest.approx(crps(pooled[None, :], [31.0])[0])
+    component = np.load(tmp_path / "mixture_component.npy")
+    picked = np.choose(component, [draws("high"), draws("low")])  # ids in sorted order
+    np.testing.assert_array_equal(draws("mixture"), picked)
+    mix = per[per.scenario_id == "mixture"].set_index("line")
+    for line, target, location, horizon in ((3, "cum_deaths", "all", 3),
+                                            (4, "cum_deaths", "aleppo", 7),
+                                            (5, "cum_displaced", "all", 5)):
+        stored = draws("mixture", target, location, horizon)
+        assert mix.loc[line, "crps"] == pytest.approx(
+            crps(stored[None, :], [mix.loc[line, "observed"]])[0])
     # a range is scored at its midpoint, with the forecast probability of the range beside it
     low_range = per[(per.scenario_id == "low") & (per.horizon == 7)].iloc[0]
     aleppo = samples[(samples.scenario_id == "low") & (samples.target == "cum_deaths")
@@ -352,15 +375,38 @@ def test_cli_scores_scenarios_and_mixture(tmp_path, capsys):
 
 
 def test_cli_uses_the_runs_own_mixture(tmp_path, capsys):
-    run = _make_run(tmp_path, weights={"low": 0.5, "high": 0.5}, with_mixture=True)
+    run = _make_run(tmp_path, weights={"low": 0.5, "high": 0.5}, mixture="constant")
     assert score_cli.main([str(run), str(_outcomes(tmp_path, OUTCOMES))]) == 0
-    capsys.readouterr()
-    loaded = score_cli.load_run(run)
-    outcomes, _ = score_cli.load_outcomes(tmp_path / "outcomes.csv", loaded)
-    per, _, closest = score_cli.score_run(loaded, outcomes)
+    assert "no mixture scored" not in capsys.readouterr().out
+    loaded = score_lib.load_run(run)
+    outcomes, _ = score_lib.load_outcomes(tmp_path / "outcomes.csv", loaded)
+    per, _, closest = score_lib.score_run(loaded, outcomes)
     # the stored mixture (all draws at 1e6) is used, not one rebuilt from the weights
     assert (per.loc[per.scenario_id == "mixture", "crps"] > 1e5).all()
     assert closest == "low"
+    assert score_lib.unscored_mixture(loaded) is None
+
+
+def test_weights_without_a_stored_mixture_score_no_mixture(tmp_path, capsys):
+    """A run that stored no mixture rows has no mixture scored, even with weights in its config:
+    a mixture rebuilt from the weights would be a forecast the run never made."""
+    run = _make_run(tmp_path, weights={"low": 0.75, "high": 0.25})
+    out = tmp_path / "scores.csv"
+    assert score_cli.main([str(run), str(_outcomes(tmp_path, OUTCOMES)), "--out", str(out)]) == 0
+    stdout = capsys.readouterr().out
+    assert "no mixture scored: config.resolved.yaml has forecast.scenario_weights but " \
+           "samples.parquet has no 'mixture' rows" in stdout
+    assert "closest scenario (lowest CRPS): low" in stdout
+    per = pd.read_csv(out)
+    assert sorted(per["scenario_id"].unique()) == ["high", "low"] and len(per) == 6
+    # the scenarios score as they do in a run without weights
+    (tmp_path / "unweighted").mkdir()
+    unweighted = _make_run(tmp_path / "unweighted", weights=None)
+    loaded = score_lib.load_run(unweighted)
+    assert score_lib.unscored_mixture(loaded) is None
+    expected = score_lib.score_run(loaded, score_lib.load_outcomes(tmp_path / "outcomes.csv",
+                                                                   loaded)[0])[0]
+    np.testing.assert_allclose(per["crps"], expected["crps"])
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -418,8 +464,8 @@ def test_cli_bad_run_directory(tmp_path, capsys):
 def test_cli_subprocess_exit_code_and_no_traceback(tmp_path):
     run = _make_run(tmp_path)
     bad = _outcomes(tmp_path, "date,target,location,value\nyesterday,cum_deaths,all,3\n")
-    proc = subprocess.run([sys.executable, "-m", "models.evaluation.score_run", str(run), str(bad)],
-                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "models.score", str(run), str(bad)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().endswith("column date: 'yesterday' is not a date "
@@ -429,16 +475,45 @@ def test_cli_subprocess_exit_code_and_no_traceback(tmp_path):
 def test_cli_accepts_string_draw_ids_and_refuses_negative_draws(tmp_path, capsys):
     run = _make_run(tmp_path)
     samples = pd.read_parquet(run / "samples.parquet")
-    expected = score_cli.score_run(score_cli.load_run(run),
-                                   score_cli.load_outcomes(_outcomes(tmp_path, OUTCOMES),
-                                                           score_cli.load_run(run))[0])[0]
+    expected = score_lib.score_run(score_lib.load_run(run),
+                                   score_lib.load_outcomes(_outcomes(tmp_path, OUTCOMES),
+                                                           score_lib.load_run(run))[0])[0]
     samples["output_type_id"] = "d" + samples["output_type_id"].astype(str).str.zfill(3)
     samples.to_parquet(run / "samples.parquet")
-    loaded = score_cli.load_run(run)
-    got = score_cli.score_run(loaded, score_cli.load_outcomes(tmp_path / "outcomes.csv",
+    loaded = score_lib.load_run(run)
+    got = score_lib.score_run(loaded, score_lib.load_outcomes(tmp_path / "outcomes.csv",
                                                               loaded)[0])[0]
     np.testing.assert_allclose(got["crps"], expected["crps"])
     samples.loc[5, "value"] = -1.0
     samples.to_parquet(run / "samples.parquet")
     assert score_cli.main([str(run), str(tmp_path / "outcomes.csv")]) == 2
     assert "column value: 1 negative value(s)" in capsys.readouterr().err
+
+
+def test_scored_mixture_is_the_engine_mixture_of_a_written_run(tmp_path):
+    """On a run written by models.outputs.write, the mixture scored is draw by draw the pick the
+    forecast made (``mixture_component``), i.e. the stored mixture's draws."""
+    from fixtures_results import synthetic_run
+
+    from models.outputs.write import write_run
+
+    result = synthetic_run("escalation", draws=120, horizon=12, with_nowcast=False)
+    run_dir = write_run(result, tmp_path / "results", ("parquet",))
+    origin = result.origin
+    outcomes = _outcomes(tmp_path, "date,target,location,value\n"
+                         f"{origin + dt.timedelta(days=10)},cum_deaths,all,400\n"
+                         f"{origin + dt.timedelta(days=4)},displaced,aleppo,30000\n")
+    loaded = score_lib.load_run(run_dir)
+    per = score_lib.score_run(loaded, score_lib.load_outcomes(outcomes, loaded)[0])[0]
+    assert MIXTURE in set(per["scenario_id"]) and score_lib.unscored_mixture(loaded) is None
+    fc = result.forecast["forecast"]
+    component = result.forecast["mixture_component"].values
+    scenarios = [s for s in fc["scenario"].values if s != MIXTURE]
+    for (target, location, day), observed in ((("cum_deaths", "all", 10), 400.0),
+                                              (("displaced", "aleppo", 4), 30000.0)):
+        cell = fc.sel(target=target, region=location, day=day)
+        picked = np.array([cell.sel(scenario=scenarios[c]).values[i]
+                           for i, c in enumerate(component)], dtype=float)
+        np.testing.assert_array_equal(picked, cell.sel(scenario=MIXTURE).values)
+        row = per[(per.scenario_id == MIXTURE) & (per.target == target)].iloc[0]
+        assert row["crps"] == pytest.approx(crps(picked[None, :], [observed])[0])

@@ -1,0 +1,68 @@
+"""``python -m models.score RUN_DIR OUTCOMES.csv [--out FILE]``: score a saved run.
+
+Parse, call :mod:`models.evaluation.score_run` (load the run, load the outcomes, score every
+stored scenario and the run's own mixture), print the summary, exit: 0 scored; 2 bad input, one
+line on stderr naming the file, line and column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from models.evaluation.score_run import (
+    ScoreInputError,
+    load_outcomes,
+    load_run,
+    score_run,
+    unscored_mixture,
+)
+from models.outputs.formatting import format_decimal
+
+EXIT_BAD_INPUT = 2
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m models.score",
+        description="Score a saved scenario forecast against outcomes known after its origin.")
+    p.add_argument("run_dir", help="run results directory (samples.parquet, run.json, "
+                   "config.resolved.yaml)")
+    p.add_argument("outcomes", help="CSV: date, target, location, value (or low, high)")
+    p.add_argument("--out", help="write per-outcome scores to this CSV file")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        run = load_run(args.run_dir)
+        outcomes, skipped = load_outcomes(args.outcomes, run)
+        per_outcome, summary, closest = score_run(run, outcomes)
+        if args.out:
+            try:
+                per_outcome.to_csv(args.out, index=False)
+            except OSError as e:
+                raise ScoreInputError(f"{args.out}: cannot write ({e.strerror})") from None
+    except ScoreInputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"run {run.directory} (origin {run.origin}, config {run.config_hash[:12]})")
+    print(f"scored {len(outcomes)} outcome(s)"
+          + "".join(f"; skipped {n} {why}" for why, n in skipped.items() if n))
+    note = unscored_mixture(run)
+    if note:
+        print(note)
+    with pd.option_context("display.width", 140, "display.max_columns", 20):
+        print(summary.to_string(index=False, float_format=format_decimal))
+    if closest is not None:
+        print(f"closest scenario (lowest CRPS): {closest}")
+    if args.out:
+        print(f"per-outcome scores written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
