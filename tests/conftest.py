@@ -1,10 +1,14 @@
 """Shared fixtures. Paths are relative to the repository root so tests run from anywhere."""
 
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Test modules live in folders that mirror the code (tests/inference/, tests/outputs/, ...); the
+# helpers they share (support, naive_reference) sit in tests/ itself.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 CONFIGS = ROOT / "configs"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 SCENARIO_CONFIGS = ("baseline", "escalation", "displacement", "deescalation")
