@@ -14,8 +14,6 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from models.vocabulary import ALL, CATEGORIES, TARGETS  # noqa: F401  (re-exported for the engine)
-
 
 @dataclass(frozen=True)
 class NowcastState:

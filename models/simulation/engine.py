@@ -55,7 +55,8 @@ import numpy as np
 import xarray as xr
 
 from models.simulation import rng as mcrng
-from models.state import ALL, CATEGORIES, TARGETS, NowcastState
+from models.state import NowcastState
+from models.vocabulary import ALL, CATEGORIES, MIXTURE, TARGETS
 from scenarios.schema import REGIMES, Assumptions
 
 CHUNK_DRAWS = 10_000
@@ -68,7 +69,6 @@ setting, results do not depend on it (tested). Larger blocks spread numpy's per-
 smaller ones stay in cache; measured on 2 regions x 4 scenarios, a whole 10,000-draw chunk in one
 block was fastest (1 MB arrays: 890 ns/path-day CPU, vs 1,070 at 256 kB and 1,670 at 64 kB)."""
 
-MIXTURE = "mixture"
 _LN2 = np.log(2.0)
 
 

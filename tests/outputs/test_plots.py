@@ -13,7 +13,7 @@ from models.outputs import plots, statistics
 from models.outputs.statistics import summarise
 from models.outputs.store import list_runs
 from models.outputs.write import write_run
-from models.state import TARGETS
+from models.vocabulary import TARGETS
 from scenarios.schema import REGIMES
 
 
