@@ -417,3 +417,62 @@ def _annual_sorted(out: pd.DataFrame, path: Path) -> pd.DataFrame:
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise DataError(f"{_where(path, i)}: year {out['year'].iloc[i]} appears twice")
     return out.sort_values("year", kind="stable").reset_index(drop=True)
+
+
+# --- annual displacement by country of origin (UNHCR, IDMC; every country) ---------------------
+
+UNHCR_STOCK_COLUMNS = ("refugees", "asylum_seekers", "returned_refugees", "idps", "returned_idps")
+UNHCR_FLOW_COLUMNS = ("new_refugees", "new_asylum_seekers")
+
+
+def _annual_by_origin(path: str | Path, columns: tuple[str, ...], what: str,
+                      iso3: str | None, allow_nan: bool) -> pd.DataFrame:
+    """``year, iso3, country, *columns`` of an annual by-country file, one row per country-year,
+    sorted by country and year; ``iso3`` keeps one country (an empty frame if it has no row)."""
+    path = Path(path)
+    df = _read_table(path)
+    _require_columns(df, path, ("year", "iso3", *columns), what)
+    out = pd.DataFrame({"year": _numeric(df, "year", path, integer=True).astype(np.int64),
+                        "iso3": df["iso3"].astype(str).str.strip().str.upper()})
+    out["country"] = df["country"].astype(str).to_numpy() if "country" in df.columns \
+        else out["iso3"]
+    for c in columns:
+        out[c] = _numeric(df, c, path, allow_nan=allow_nan)
+    dup = out.duplicated(["iso3", "year"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise DataError(f"{_where(path, i)}: {out['iso3'].iloc[i]} {out['year'].iloc[i]} "
+                        "appears twice")
+    if iso3 is not None:
+        out = out.loc[out["iso3"] == iso3.strip().upper()]
+    return out.sort_values(["iso3", "year"], kind="stable").reset_index(drop=True)
+
+
+def load_unhcr_by_origin(path: str | Path, iso3: str | None = None) -> pd.DataFrame:
+    """UNHCR Refugee Population Statistics by country of origin, one row per country and year
+    (``unhcr_displacement_by_origin_1990_2025.csv``): stocks at year end, people.
+
+    Requires ``year, iso3, refugees, asylum_seekers, returned_refugees, idps, returned_idps``
+    (``country`` optional); returns them with ``country``. Includes years after any forecast
+    origin: the caller filters by publication date.
+    """
+    return _annual_by_origin(path, UNHCR_STOCK_COLUMNS, "UNHCR displacement-by-origin file",
+                             iso3, allow_nan=True)
+
+
+def load_unhcr_flows_by_origin(path: str | Path, iso3: str | None = None) -> pd.DataFrame:
+    """UNHCR new refugee and asylum-seeker arrivals during each year by country of origin
+    (``unhcr_new_displacement_flows_by_origin_1990_2025.csv``), people per year.
+
+    Requires ``year, iso3, new_refugees, new_asylum_seekers``; an empty cell (UNHCR reports
+    no such flow that year) is NaN.
+    """
+    return _annual_by_origin(path, UNHCR_FLOW_COLUMNS, "UNHCR new-displacement-flows file",
+                             iso3, allow_nan=True)
+
+
+def load_idmc_by_country(path: str | Path, iso3: str | None = None) -> pd.DataFrame:
+    """IDMC stock of people internally displaced by conflict at year end, per country and year
+    (``idmc_conflict_idps_by_country_1990_2025.csv``). Requires ``year, iso3, conflict_idps``."""
+    return _annual_by_origin(path, ("conflict_idps",), "IDMC conflict-IDP file", iso3,
+                             allow_nan=False)
