@@ -4,13 +4,15 @@ A config has these sections (unknown keys are errors everywhere):
 
 ``sources``     the documents figures come from (id -> file, title, publication date)
 ``scenario``    id, title, narrative, and the projections it encodes, each citing a document passage
-``episode``     start date, forecast origin, regions with their population at risk (and its source)
+``episode``     country (ISO alpha-3), start date, forecast origin, regions with their ISO 3166-2
+                code and population at risk (and its source)
 ``reporting``   reporting profiles: what share of the true count a reporter's figure captures
 ``evidence``    reported facts: quantity, region, period, value (number, range, bound or phrase)
 ``lexicon``     extra vague phrases -> [low, high] (extends :data:`scenarios.lexicon.DEFAULT_LEXICON`)
 ``assumptions`` the scenario levers: regimes, transition hazards, events, trend decay, returns
 ``forecast``    Monte Carlo: horizon, draws, seed, scenario weights for a mixture
 ``sampler``     NUTS settings of the nowcast: backend (nutpie or pymc), chains, tune, posterior draws
+``priors``      overrides of the nowcast priors derived from data, each with its basis
 ``output``      directory, formats, horizons for headline tables
 
 Collections are mappings keyed by id (not lists) so ``extends`` can add or replace one entry.
@@ -24,8 +26,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scenarios.distributions import Beta, Distribution, LogNormal
+from scenarios.geography import check_region_code, resolve_country
 from scenarios.lexicon import ReportedValue, VaguePhraseError, parse_value
 from scenarios.weights import validate_weights
+from scenarios.yaml_source import did_you_mean
 
 REGIMES = ("contained", "prolonged", "escalated", "regional_war")
 """Closed, ordered set of conflict regimes (least to most intense)."""
@@ -88,11 +92,24 @@ class FigureWithSource(Strict):
 
 class Region(Strict):
     name: str
+    code: str | None = Field(default=None, description="ISO 3166-2 subdivision code (e.g. SY-AL) "
+                             "where one exists: the region's hubverse location")
     population_at_risk: FigureWithSource
+
+
+class CountryCodes(Strict):
+    """Ids of the episode's country in other code lists, for a country the shipped code table
+    lacks (or to override it)."""
+
+    gleditsch_ward: int | None = Field(default=None, ge=2, le=999, description="UCDP/GW code")
+    views: int | None = Field(default=None, ge=1, le=9999, description="ViEWS country_id")
 
 
 class Episode(Strict):
     name: str
+    country: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3 code of the "
+                         "country the episode is in: selects its data, priors and ids")
+    country_codes: CountryCodes | None = None
     start: dt.date = Field(description="first day of the episode (day 1)")
     origin: dt.date = Field(description="forecast origin: last day whose information is used")
     regions: dict[Id, Region] = Field(min_length=1)
@@ -102,6 +119,43 @@ class Episode(Strict):
         if self.origin < self.start:
             raise ValueError(f"origin {self.origin} is before the episode start {self.start}")
         return self
+
+    @model_validator(mode="after")
+    def _geography(self):
+        problems = []
+        try:
+            country = resolve_country(self.country)
+        except ValueError as e:
+            if self.country_codes is None or None in (self.country_codes.gleditsch_ward,
+                                                      self.country_codes.views):
+                problems.append(f"episode.country: {e}; or give episode.country_codes "
+                                "(gleditsch_ward and views)")
+            country = None
+        for rid, region in self.regions.items():
+            if region.code is not None and country is not None:
+                try:
+                    check_region_code(region.code, country.iso3)
+                except ValueError as e:
+                    problems.append(f"episode.regions.{rid}.code: {e}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @property
+    def country_ids(self) -> dict[str, int | str | None]:
+        """ISO alpha-3, Gleditsch-Ward and ViEWS ids of the country (``country_codes`` win)."""
+        try:
+            c = resolve_country(self.country)
+            ids = {"iso3": c.iso3, "gleditsch_ward": c.gw, "views": c.views_id, "name": c.name}
+        except ValueError:
+            ids = {"iso3": self.country, "gleditsch_ward": None, "views": None, "name": self.country}
+        if self.country_codes is not None:
+            ids.update({k: v for k, v in self.country_codes.model_dump().items() if v is not None})
+        return ids
+
+    def location(self, region_id: str) -> str:
+        """The hubverse location of a region: its ISO 3166-2 code where given, else its id."""
+        return self.regions[region_id].code or region_id
 
     @property
     def observed_days(self) -> int:
@@ -257,6 +311,22 @@ class Forecast(Strict):
         return w if w is None else validate_weights(w)
 
 
+PRIOR_FAMILIES = {"intensity_at_origin": "lognormal", "trend": "normal", "persistence": "beta",
+                  "innovation_sd": "lognormal", "dispersion": "lognormal",
+                  "civilian_share": "beta", "displacement_per_death": "lognormal"}
+"""The nowcast parameters whose priors a config may override (``priors:``), with the family
+each must have (the model's parameterisation: positive, real, or a share)."""
+PRIOR_PARAMETERS = tuple(PRIOR_FAMILIES)
+
+
+class PriorOverride(Strict):
+    """A prior the analyst sets instead of the one derived from data: a distribution (by its
+    90% interval, like every lever) and why."""
+
+    prior: Distribution = Field(description="the prior distribution")
+    basis: str = Field(min_length=10, description="what the prior rests on (data, source, rule)")
+
+
 class Output(Strict):
     directory: str = "results"
     formats: list[Literal[OUTPUT_FORMATS]] = Field(default_factory=lambda: list(OUTPUT_FORMATS))  # type: ignore[valid-type]
@@ -274,7 +344,23 @@ class Config(Strict):
     assumptions: Assumptions
     forecast: Forecast
     sampler: Sampler = Field(default_factory=Sampler)
+    priors: dict[str, PriorOverride] = Field(
+        default_factory=dict, description="nowcast parameter -> prior replacing the derived one")
     output: Output = Field(default_factory=Output)
+
+    @field_validator("priors")
+    @classmethod
+    def _known_parameters(cls, priors):
+        unknown = [k for k in priors if k not in PRIOR_PARAMETERS]
+        problems = [f"priors.{k}: unknown nowcast parameter '{k}'."
+                    f"{did_you_mean(k, list(PRIOR_PARAMETERS))} Known: {', '.join(PRIOR_PARAMETERS)}"
+                    for k in unknown]
+        problems += [f"priors.{k}.prior: {k} needs a {PRIOR_FAMILIES[k]} prior, got {o.prior.dist}"
+                     for k, o in priors.items() if k in PRIOR_FAMILIES
+                     and o.prior.dist != PRIOR_FAMILIES[k]]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return priors
 
     @model_validator(mode="before")
     @classmethod

@@ -115,6 +115,9 @@ def synthetic_forecast(
             "forecast": (("scenario", "draw", "day", "target", "region"),
                          forecast.astype(np.float32)),
             "regime": (("scenario", "draw", "day"), regime),
+            "cum_deaths_at_origin": (("draw", "region"), np.concatenate(
+                [deaths_to_origin, deaths_to_origin.sum(axis=1, keepdims=True)],
+                axis=1).astype(np.float32)),
             "event_day": (("scenario", "draw", "event"), event_day),
             "lever__trend_half_life_days": (("scenario", "draw"),
                                             rng.lognormal(np.log(10), 0.7, (len(names), n))),
@@ -150,14 +153,17 @@ def synthetic_idata(loaded: Loaded, *, chains: int = 2, draws: int = 100, seed: 
 
     size = (chains, draws)
     dims = {"log_intensity_origin": ["region"], "civilian_share": ["region"],
-            "reported": ["evidence"], "evidence_low": ["evidence"], "evidence_high": ["evidence"]}
+            "reported": ["evidence"], "evidence_low": ["evidence"], "evidence_high": ["evidence"],
+            "evidence_quantity": ["evidence"], "evidence_region": ["evidence"]}
     idata = import_arviz().from_dict(
         posterior=params(size, 1.0),
         prior=params((1, 4 * draws), 2.0),
         posterior_predictive=predictive(size, 1.0),
         prior_predictive=predictive((1, 4 * draws), 3.0),
         observed_data={"reported": np.where(np.isfinite(high), centre, low)},
-        constant_data={"evidence_low": low, "evidence_high": high},
+        constant_data={"evidence_low": low, "evidence_high": high,
+                       "evidence_quantity": np.array([o.quantity for o in obs]),
+                       "evidence_region": np.array([o.region for o in obs])},
         sample_stats={"diverging": np.zeros(size, dtype=bool),
                       "lp": rng.normal(-50, 3, size)},
         coords={"region": regions, "evidence": ids},

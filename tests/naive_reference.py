@@ -16,7 +16,8 @@ import math
 
 import numpy as np
 
-from models.state import TARGETS, NowcastState
+from models.state import NowcastState
+from models.vocabulary import TARGETS
 from scenarios.schema import REGIMES, Assumptions
 
 

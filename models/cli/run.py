@@ -38,6 +38,26 @@ def headline(forecast, horizons: list[int], location: str = "all") -> str:
     return "\n".join(lines)
 
 
+def information_lines(result) -> list[str]:
+    """Which regions' quantities rest on the prior alone; reports that contradict the prior."""
+    from models.outputs.statistics import information_sources, prior_data_conflicts
+
+    idata = result.idata
+    if "constant_data" not in idata.groups() or "evidence_quantity" not in idata.constant_data:
+        return []
+    table = information_sources(idata)
+    prior_only = table[table["informed_by"] == "prior only"]
+    lines = []
+    if len(prior_only):
+        lines.append("informed by the prior alone (no report): " + ", ".join(
+            f"{r.region} {r.quantity.replace('_', ' ')}" for r in prior_only.itertuples()))
+    for c in prior_data_conflicts(idata).itertuples():
+        lines.append(f"WARNING: prior-data conflict: {c.evidence} ({c.low:,.0f}-{c.high:,.0f}) "
+                     f"is {c.direction} the prior predictive 99% interval "
+                     f"({c.prior_low:,.0f}-{c.prior_high:,.0f}); prior on {c.prior}")
+    return lines
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m models.run", epilog="exit codes: 0 done, 2 bad input, 3 diagnostics "
@@ -106,11 +126,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.quiet:
         print(f"results: {run_dir}")
+        for note in result.extra.get("export_notes", []):
+            print(f"note: {note}")
         print(f"nowcast: {diag['sampler']}{' (cached fit)' if diag.get('cached') else ''}, max "
               f"R-hat {diag['max_rhat']:.3f}, min ESS bulk {diag['min_ess_bulk']:.0f} / tail "
               f"{diag['min_ess_tail']:.0f}, divergences {diag['divergences']}: "
               + ("ok" if diag["passed"] else "FAILED"))
         print(headline(result.forecast, primary.output.headline_horizons))
+        for line in information_lines(result):
+            print(line)
         print("timings: " + ", ".join(f"{k} {v['seconds']:.1f}s"
                                       for k, v in result.timings.items())
               + f"; peak memory {peak_memory_mb():,.0f} MB")

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +75,9 @@ class Run:
     scenario_weights: dict[str, float] | None
     """The config's ``forecast.scenario_weights``; used only to say that a weighted run stored
     no mixture (:func:`unscored_mixture`), never to build one."""
+    location_aliases: dict[str, str] = field(default_factory=dict)
+    """Region id -> hubverse location (run.json ``hubverse_locations``): an outcomes file may
+    name a region by either."""
 
 
 def _bins_for(target: str):
@@ -125,7 +128,9 @@ def load_run(run_dir: str | Path) -> Run:
         )
     weights = (resolved.get("forecast") or {}).get("scenario_weights")
     samples = _read_samples(paths["samples.parquet"], origin)
-    return Run(d, origin, str(meta["config_hash"]), samples, weights)
+    aliases = meta.get("hubverse_locations")
+    aliases = {str(k): str(v) for k, v in aliases.items()} if isinstance(aliases, dict) else {}
+    return Run(d, origin, str(meta["config_hash"]), samples, weights, aliases)
 
 
 def _read_samples(path: Path, origin: dt.date) -> pd.DataFrame:
@@ -222,6 +227,7 @@ def load_outcomes(path: str | Path, run: Run) -> tuple[pd.DataFrame, dict[str, i
             raise ScoreInputError(f"{p}:{line}: column date: {rec['date']!r} is not a date "
                                   "(expected YYYY-MM-DD)") from None
         target, location = rec["target"].strip(), rec["location"].strip()
+        location = run.location_aliases.get(location, location)
         if target not in targets:
             raise ScoreInputError(f"{p}:{line}: column target: unknown target {target!r}; this "
                                   f"run forecasts {', '.join(targets)}")

@@ -35,7 +35,14 @@ def _categorical(labels, codes) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(list(labels)))
 
 
-def quantile_table(summary: ForecastSummary, origin: dt.date) -> pd.DataFrame:
+def _locations(regions, locations: dict[str, str] | None) -> list[str]:
+    """hubverse ``location`` of each region id: ``locations[id]`` (the region's ISO 3166-2 code,
+    from the config) where given, else the id itself; ``all`` stays ``all``."""
+    return [str((locations or {}).get(str(r), r)) for r in regions]
+
+
+def quantile_table(summary: ForecastSummary, origin: dt.date,
+                   locations: dict[str, str] | None = None) -> pd.DataFrame:
     """hubverse long table (exactly :data:`HUBVERSE_COLUMNS`): for each scenario, location,
     target and horizon the 23 quantiles then the mean (``output_type_id`` missing for the mean).
     ``output_type_id`` holds the level as text ("0.025") so CSV keeps it exact."""
@@ -49,7 +56,7 @@ def quantile_table(summary: ForecastSummary, origin: dt.date) -> pd.DataFrame:
     return pd.DataFrame({
         "origin_date": origin.isoformat(),
         "scenario_id": _categorical(q["scenario"].values, index[0]),
-        "location": _categorical(q["region"].values, index[1]),
+        "location": _categorical(_locations(q["region"].values, locations), index[1]),
         "target": _categorical(q["target"].values, index[2]),
         "horizon": q["day"].values[index[3]].astype(np.int32),
         "output_type": _categorical(["quantile", "mean"], (index[4] == k - 1).astype(np.int8)),
@@ -58,7 +65,8 @@ def quantile_table(summary: ForecastSummary, origin: dt.date) -> pd.DataFrame:
     }, columns=list(HUBVERSE_COLUMNS))
 
 
-def sample_table(forecast: xr.Dataset, origin: dt.date) -> pa.Table:
+def sample_table(forecast: xr.Dataset, origin: dt.date,
+                 locations: dict[str, str] | None = None) -> pa.Table:
     """hubverse sample table (columns :data:`HUBVERSE_COLUMNS`, ``output_type`` "sample",
     ``output_type_id`` = draw index). One draw index is one joint trajectory over horizons,
     targets and locations, and the same index is the paired draw in every scenario. Rows are
@@ -78,7 +86,7 @@ def sample_table(forecast: xr.Dataset, origin: dt.date) -> pa.Table:
             pa.array(np.zeros(rows, np.int8)), pa.array([origin], pa.date32())),
         "scenario_id": dictionary(da["scenario"].values,
                                   np.repeat(np.arange(s, dtype=np.int8), r * t * n * h)),
-        "location": dictionary(da["region"].values,
+        "location": dictionary(_locations(da["region"].values, locations),
                                repeat_tile(np.arange(r, dtype=np.int8), t * n * h, s)),
         "target": dictionary(da["target"].values,
                              repeat_tile(np.arange(t, dtype=np.int8), n * h, s * r)),

@@ -29,7 +29,14 @@ from models.outputs.blocks import (
 from models.outputs.formatting import format_count as fmt_count
 from models.outputs.formatting import format_interval90 as fmt_interval
 from models.outputs.run_result import RunResult
-from models.outputs.statistics import ForecastSummary, evidence_fit, headline_horizons, summarise
+from models.outputs.statistics import (
+    ForecastSummary,
+    evidence_fit,
+    headline_horizons,
+    information_sources,
+    prior_data_conflicts,
+    summarise,
+)
 from models.vocabulary import ALL, MIXTURE, TARGET_LABELS
 from scenarios.evidence import observations
 from scenarios.loader import Loaded
@@ -189,6 +196,31 @@ def limits(result: RunResult) -> list[str]:
     ]
 
 
+def information_blocks(result: RunResult) -> list:
+    """What informs each region's nowcast (evidence or the prior alone), and reports that
+    contradict their prior (outside the prior predictive's 99% interval), loudly."""
+    if "constant_data" not in result.idata.groups() or \
+            "evidence_quantity" not in result.idata.constant_data:
+        return []
+    names = {rid: r.name for rid, r in result.primary.config.episode.regions.items()}
+    table = information_sources(result.idata)
+    rows = [[names.get(r.region, r.region), r.quantity.replace("_", " "), str(r.reports),
+             r.informed_by] for r in table.itertuples(index=False)]
+    blocks: list = [Heading(2, "What informs the nowcast"),
+                    Para("Per region and quantity: reports that inform it directly. 'prior only' "
+                         "means no report speaks for it: its numbers come from the prior and from "
+                         "parameters shared with other regions, and should be read as such."),
+                    Table(["Region", "Quantity", "Reports", "Informed by"], rows)]
+    conflicts = prior_data_conflicts(result.idata)
+    for c in conflicts.itertuples(index=False):
+        blocks.append(Warning_(
+            f"Prior-data conflict: report '{c.evidence}' ({fmt_count(c.low)} to "
+            f"{fmt_count(c.high)}) lies {c.direction} the prior predictive's 99% interval "
+            f"({fmt_count(c.prior_low)} to {fmt_count(c.prior_high)}); it contradicts the prior "
+            f"on {c.prior}. Check the report, or the prior (see 'priors:' in the config)."))
+    return blocks
+
+
 def report_blocks(result: RunResult, plots: dict[str, Path], run_dir: Path,
                   summary: ForecastSummary | None = None) -> list:
     summary = summary or summarise(result.forecast)
@@ -228,6 +260,7 @@ def report_blocks(result: RunResult, plots: dict[str, Path], run_dir: Path,
                        "day's toll and a running total from the same reporter are combined into "
                        "disjoint windows before fitting."))
     blocks.append(evidence_table(result))
+    blocks += information_blocks(result)
     blocks.append(Heading(2, "Diagnostics"))
     blocks += diagnostics_blocks(result.diagnostics)
     blocks.append(Heading(2, "Plots"))

@@ -63,6 +63,18 @@ class RunResult:
         return int(self.forecast.sizes["draw"])
 
     @property
+    def locations(self) -> dict[str, str]:
+        """Region id -> hubverse location (the region's ISO 3166-2 code where the config gives
+        one, else its id); ``all`` (the sum over the episode's regions) stays ``all``."""
+        episode = self.primary.config.episode
+        return {rid: episode.location(rid) for rid in episode.regions}
+
+    @property
+    def country(self) -> dict:
+        """The episode's country: ISO alpha-3, Gleditsch-Ward and ViEWS ids, name."""
+        return self.primary.config.episode.country_ids
+
+    @property
     def config_hashes(self) -> dict[str, str]:
         return {c.config.scenario.id: c.config_hash for c in self.configs}
 

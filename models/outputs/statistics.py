@@ -195,3 +195,68 @@ def headline_horizons(result: RunResult) -> list[int]:
     """The primary config's headline horizons that lie within the forecast (else the last day)."""
     days = [h for h in result.primary.config.output.headline_horizons if 1 <= h <= result.horizon]
     return days or [result.horizon]
+
+
+# ---------------------------------------------------------------------------------------------
+# What informs the nowcast: evidence or the prior alone; reports the prior did not expect
+
+INFORMED_BY = {
+    "deaths": ("deaths", "civilian_deaths", "combatant_deaths"),
+    "civilian_deaths": ("civilian_deaths",),
+    "displaced": ("displaced",),
+}
+"""Nowcast quantity -> evidence quantities that inform it directly in the same region."""
+PRIOR_CONTRADICTED = {
+    "deaths": "intensity_at_origin",
+    "civilian_deaths": "intensity_at_origin x civilian_share",
+    "combatant_deaths": "intensity_at_origin x (1 - civilian_share)",
+    "displaced": "displacement_per_death (with intensity_at_origin)",
+}
+"""Evidence quantity -> the priors that set its prior predictive (with the reporting share)."""
+CONFLICT_LEVEL = 0.99
+"""A report is in conflict with the prior when its interval lies outside the prior predictive's
+central 99% interval."""
+
+
+def information_sources(idata: az.InferenceData) -> pd.DataFrame:
+    """One row per region and nowcast quantity (deaths, civilian deaths, displaced): how many
+    reports inform it directly, and ``informed_by`` = "evidence" or "prior only" (then only the
+    shared parameters and the prior speak for it)."""
+    cd = idata.constant_data
+    quantity = [str(q) for q in cd["evidence_quantity"].values]
+    region = [str(r) for r in cd["evidence_region"].values]
+    regions = [str(r) for r in idata.posterior["region"].values]
+    rows = []
+    for r in regions:
+        for q, sources in INFORMED_BY.items():
+            n = sum(1 for qq, rr in zip(quantity, region, strict=True) if rr == r and qq in sources)
+            rows.append({"region": r, "quantity": q, "reports": n,
+                         "informed_by": "evidence" if n else "prior only"})
+    return pd.DataFrame(rows)
+
+
+def prior_data_conflicts(idata: az.InferenceData, level: float = CONFLICT_LEVEL) -> pd.DataFrame:
+    """Reports whose interval (``low``-``high``) lies wholly outside the prior predictive's
+    central ``level`` interval of what that report would say: ``direction`` "above" or
+    "below", and ``prior``, the priors that interval rests on. Empty when none (or no prior
+    predictive is stored)."""
+    columns = ["evidence", "quantity", "region", "low", "high", "prior_low", "prior_high",
+               "direction", "prior"]
+    if "prior_predictive" not in idata.groups() or "reported" not in idata.prior_predictive:
+        return pd.DataFrame(columns=columns)
+    cd = idata.constant_data
+    ids = [str(e) for e in cd["evidence"].values]
+    rep = idata.prior_predictive["reported"].sel(evidence=ids).stack(sample=("chain", "draw"))
+    tail = (1 - level) / 2
+    lo, hi = np.quantile(rep.transpose("evidence", "sample").values, [tail, 1 - tail], axis=1)
+    rows = []
+    for k, eid in enumerate(ids):
+        low, high = float(cd["evidence_low"].values[k]), float(cd["evidence_high"].values[k])
+        direction = "above" if low > hi[k] else ("below" if high < lo[k] else None)
+        if direction:
+            q = str(cd["evidence_quantity"].values[k])
+            rows.append({"evidence": eid, "quantity": q,
+                         "region": str(cd["evidence_region"].values[k]), "low": low,
+                         "high": high, "prior_low": float(lo[k]), "prior_high": float(hi[k]),
+                         "direction": direction, "prior": PRIOR_CONTRADICTED.get(q, q)})
+    return pd.DataFrame(rows, columns=columns)

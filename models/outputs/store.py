@@ -60,6 +60,8 @@ def run_json(result: RunResult, formats, timings, exports, run_dir: Path) -> dic
         "draws": result.draws,
         "targets": [str(t) for t in fc["target"].values],
         "locations": [str(r) for r in fc["region"].values],
+        "hubverse_locations": result.locations,
+        "country": result.country,
         "weights": result.weights,
         "posterior_fingerprint": posterior_fingerprint(result.idata),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

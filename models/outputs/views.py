@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,26 +11,27 @@ import xarray as xr
 from models.data import month_id
 from models.vocabulary import ALL
 
-if TYPE_CHECKING:
-    pass
 
-
-SYRIA_COUNTRY_ID = 220
-"""ViEWS ``country_id`` of Syria (Gleditsch-Ward 652)."""
-
-
-def monthly_deaths(forecast: xr.Dataset, origin: dt.date, scenario: str) -> pd.DataFrame:
+def monthly_deaths(forecast: xr.Dataset, origin: dt.date, scenario: str,
+                   country_id: int) -> pd.DataFrame:
     """Deaths of all actors in each calendar month fully inside the forecast, per draw, summed
     over regions: ViEWS-challenge columns ``month_id, country_id, draw, outcome``.
 
-    A month is exported only when the cumulative count is known at the end of the month before
-    it and at its own end (both in days 1..H after the origin); the month of the origin is
-    partly observed, so it is left out rather than reported short. Our deaths are all actors
+    ``country_id``: the episode country's ViEWS id (:attr:`RunResult.country`). A month is
+    exported only when the cumulative count is known at the end of the month before it (day 0,
+    the origin, counts: the forecast stores the deaths to the origin) and at its own end (within
+    days 1..H); the month of the origin is partly observed, so it is left out rather than
+    reported short. Returns an empty table when no whole month lies in the horizon. Our deaths are all actors
     (UCDP's ``ged_sb`` + ``ged_os`` + ``ged_ns`` is the nearest ViEWS counterpart); say so to a
     scorer."""
     cum = forecast["forecast"].sel(scenario=scenario, target="cum_deaths", region=ALL)
     cum = cum.transpose("draw", "day").values
     horizon = cum.shape[1]
+    if "cum_deaths_at_origin" in forecast:  # day 0, so a month starting the day after counts
+        at_origin = forecast["cum_deaths_at_origin"].sel(region=ALL).values.astype(cum.dtype)
+        cum = np.concatenate([at_origin[:, None], cum], axis=1)
+    else:  # runs written before the forecast kept day 0
+        cum = np.concatenate([np.full((cum.shape[0], 1), np.nan, cum.dtype), cum], axis=1)
     rows = []
     first = (origin.replace(day=1) + dt.timedelta(days=32)).replace(day=1)  # next month
     while True:
@@ -40,8 +40,8 @@ def monthly_deaths(forecast: xr.Dataset, origin: dt.date, scenario: str) -> pd.D
         end_day = (nxt - dt.timedelta(days=1) - origin).days
         if end_day > horizon:
             break
-        if start_day >= 1:
-            deaths = cum[:, end_day - 1] - cum[:, start_day - 1]
+        if start_day >= 0 and not np.isnan(cum[0, start_day]):
+            deaths = cum[:, end_day] - cum[:, start_day]
             rows.append(pd.DataFrame({"month_id": month_id(first), "draw": np.arange(len(deaths)),
                                       "outcome": deaths}))
         first = nxt
@@ -51,6 +51,6 @@ def monthly_deaths(forecast: xr.Dataset, origin: dt.date, scenario: str) -> pd.D
                              "draw": pd.Series(dtype=np.int64),
                              "outcome": pd.Series(dtype=float)})
     out = pd.concat(rows, ignore_index=True)
-    out["country_id"] = SYRIA_COUNTRY_ID
+    out["country_id"] = int(country_id)
     return out.astype({"month_id": np.int64, "country_id": np.int64, "draw": np.int64})[
         ["month_id", "country_id", "draw", "outcome"]]

@@ -80,12 +80,13 @@ def _write_contents(result: RunResult, run_dir: Path, formats, *, dpi: int, star
         with timed("summaries"):
             summary = summarise(result.forecast)
     exports = []
+    notes: list[str] = []  # formats asked for that yield nothing say so (run.json, caller)
     if "netcdf" in formats:
         with timed("netcdf"):
             write_netcdf(result, run_dir / "forecast.nc")
     if "csv" in formats:
         with timed("csv"):
-            table = quantile_table(summary, result.origin)
+            table = quantile_table(summary, result.origin, result.locations)
             table.to_csv(run_dir / "quantiles.csv", index=False, na_rep="NA", float_format="%.2f")
             hub = run_dir / "exports" / "hubverse"
             model_dir = hub / "model-output" / DEFAULT_MODEL_ID
@@ -101,11 +102,19 @@ def _write_contents(result: RunResult, run_dir: Path, formats, *, dpi: int, star
             exports += [hub_file, meta]
     if "parquet" in formats:
         with timed("parquet"):
-            write_samples_parquet(sample_table(result.forecast, result.origin),
+            write_samples_parquet(sample_table(result.forecast, result.origin, result.locations),
                                   run_dir / "samples.parquet")
-            for scenario in result.scenario_ids:
-                monthly = monthly_deaths(result.forecast, result.origin, scenario)
+            views_id = result.country.get("views")
+            if views_id is None:
+                notes.append(f"ViEWS export not written: no ViEWS country_id for "
+                             f"{result.country['iso3']} (give episode.country_codes.views)")
+            for scenario in result.scenario_ids if views_id is not None else []:
+                monthly = monthly_deaths(result.forecast, result.origin, scenario, views_id)
                 if monthly.empty:
+                    if scenario == result.scenario_ids[0]:
+                        notes.append("ViEWS export not written: no whole calendar month lies "
+                                     f"within the {result.horizon}-day horizon after "
+                                     f"{result.origin}")
                     continue
                 d = (run_dir / "exports" / "views" / scenario / "cm"
                      / f"origin_{result.origin.isoformat()}")
@@ -123,6 +132,7 @@ def _write_contents(result: RunResult, run_dir: Path, formats, *, dpi: int, star
     result.timings["outputs"] = {"seconds": round(time.perf_counter() - started, 3),
                                  "peak_mb": round(peak_memory_mb(), 1),
                                  "stages": {k: round(v, 3) for k, v in stage_seconds.items()}}
+    result.extra["export_notes"] = notes
     record = run_json(result, formats, result.timings, exports, run_dir)
     (run_dir / "run.json").write_text(json.dumps(jsonable(record), indent=2), "utf-8")
 

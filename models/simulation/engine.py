@@ -411,6 +411,12 @@ def _levers_and_events(plan: _Plan, res: dict, n: int) -> tuple[dict, np.ndarray
     return levers, ev
 
 
+def _at_origin(plan: _Plan, draw: np.ndarray) -> np.ndarray:
+    """(draw, region + all) deaths of all actors to the origin, float32 people."""
+    deaths = plan.state.deaths_to_origin[plan.posterior_draw[draw]].sum(axis=2)
+    return np.concatenate([deaths, deaths.sum(axis=1, keepdims=True)], axis=1).astype(np.float32)
+
+
 def _dataset(plan: _Plan, forecast: np.ndarray, regime: np.ndarray, levers: dict,
              event_day: np.ndarray, component: np.ndarray | None, draw: np.ndarray) -> xr.Dataset:
     scen = plan.names + ([MIXTURE] if plan.weights is not None else [])
@@ -428,6 +434,9 @@ def _dataset(plan: _Plan, forecast: np.ndarray, regime: np.ndarray, levers: dict
                        "horizon; NaN: the scenario has no such event"}),
         "posterior_draw": (("draw",), plan.posterior_draw[draw],
                            {"description": "row of the NowcastState used by this draw"}),
+        "cum_deaths_at_origin": (("draw", "region"), _at_origin(plan, draw),
+                                 {"units": "people", "description": "deaths of all actors from "
+                                  "the episode start to the origin (day 0 of cum_deaths)"}),
     }
     for name, vals in levers.items():
         data[lever_variable(name)] = (("scenario", "draw"), vals, {"lever": name})

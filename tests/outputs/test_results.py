@@ -110,7 +110,7 @@ def test_quantiles_csv_is_hubverse_long_format(run):
     np.testing.assert_allclose(levels, QUANTILE_LEVELS)
     assert q.loc[q.output_type == "mean", "output_type_id"].isna().all()
     assert sorted(q["horizon"].unique()) == list(range(1, HORIZON + 1))
-    assert set(q["location"]) == {"aleppo", "idlib", "all"}
+    assert set(q["location"]) == {"SY-HL", "SY-ID", "all"}  # ISO 3166-2 codes from the config
     assert set(q["scenario_id"]) == {"escalation", "baseline", "mixture"}
     assert set(q["target"]) == {"cum_deaths", "cum_civilian_deaths", "displaced", "cum_displaced"}
     assert set(q["origin_date"]) == {"2024-12-01"}
@@ -133,11 +133,12 @@ def test_quantiles_match_numpy_and_are_monotone(run):
     for scenario, location, target, day in [("mixture", "all", "cum_deaths", 30),
                                             ("baseline", "idlib", "displaced", 1)]:
         draws = fc.sel(scenario=scenario, region=location, target=target, day=day).values
-        got = ordered[(ordered.scenario_id == scenario) & (ordered.location == location)
+        code = {"idlib": "SY-ID"}.get(location, location)  # hubverse location of the region
+        got = ordered[(ordered.scenario_id == scenario) & (ordered.location == code)
                       & (ordered.target == target) & (ordered.horizon == day)]
         np.testing.assert_allclose(got["value"], np.quantile(draws, got["level"]), atol=0.006)
         mean = q[(q.output_type == "mean") & (q.scenario_id == scenario)
-                 & (q.location == location) & (q.target == target) & (q.horizon == day)]
+                 & (q.location == code) & (q.target == target) & (q.horizon == day)]
         np.testing.assert_allclose(mean["value"], draws.mean(), atol=0.006)
 
 
@@ -160,7 +161,7 @@ def test_samples_parquet_is_joint_hubverse_sample_format(run):
     assert len(s) == n_scen * n_loc * n_tgt * DRAWS * HORIZON
     fc = result.forecast["forecast"]
     # One output_type_id is one trajectory: the rows of draw 17 over horizons are that draw.
-    traj = s[(s.scenario_id == "escalation") & (s.location == "idlib")
+    traj = s[(s.scenario_id == "escalation") & (s.location == "SY-ID")
              & (s.target == "cum_deaths") & (s.output_type_id == 17)].sort_values("horizon")
     np.testing.assert_array_equal(traj["horizon"], np.arange(1, HORIZON + 1))
     np.testing.assert_array_equal(
@@ -216,13 +217,26 @@ def test_month_ids_and_monthly_deaths():
     assert month_id(dt.date(1980, 1, 1)) == 1
     assert month_id(dt.date(2024, 11, 15)) == 539  # as in the ViEWS data README
     fc = synthetic_forecast(["baseline"], draws=50, horizon=90, seed=3)
-    out = monthly_deaths(fc, dt.date(2024, 12, 1), "baseline")
+    out = monthly_deaths(fc, dt.date(2024, 12, 1), "baseline", 220)
     assert sorted(out["month_id"].unique()) == [541, 542]  # Jan and Feb 2025; Dec is partial
     cum = fc["forecast"].sel(scenario="baseline", target="cum_deaths", region="all")
     feb = out[out.month_id == 542].sort_values("draw")["outcome"].values
     # 31 Jan = day 61, 28 Feb = day 89 after 1 Dec.
     np.testing.assert_allclose(feb, cum.sel(day=89).values - cum.sel(day=61).values)
-    assert monthly_deaths(fc.isel(day=slice(0, 20)), dt.date(2024, 12, 1), "baseline").empty
+    assert monthly_deaths(fc.isel(day=slice(0, 20)), dt.date(2024, 12, 1), "baseline", 220).empty
+    assert set(out["country_id"]) == {220}
+
+
+def test_monthly_deaths_from_an_origin_on_the_last_day_of_a_month():
+    """Origin 30 Nov: December is whole (day 1 = 1 Dec), counted from the deaths to the origin."""
+    fc = synthetic_forecast(["baseline"], draws=50, horizon=90, seed=3)
+    out = monthly_deaths(fc, dt.date(2024, 11, 30), "baseline", 625)
+    assert sorted(out["month_id"].unique()) == [540, 541, 542]  # Dec, Jan, Feb (28 Feb = day 90)
+    cum = fc["forecast"].sel(scenario="baseline", target="cum_deaths", region="all")
+    dec = out[out.month_id == 540].sort_values("draw")["outcome"].values
+    at_origin = fc["cum_deaths_at_origin"].sel(region="all").values
+    np.testing.assert_allclose(dec, cum.sel(day=31).values - at_origin)
+    assert set(out["country_id"]) == {625}
 
 
 def test_engine_output_writes_and_reloads(tmp_path):
