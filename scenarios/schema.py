@@ -48,10 +48,26 @@ class Strict(BaseModel):
 
 
 class Source(Strict):
-    file: str = Field(description="file name of the document (in ../shared/sources)")
+    """A document figures come from: a file beside the project (``../shared/sources``) or a
+    public page (``url``), or both."""
+
+    file: str | None = Field(default=None, description="file name of the document (in "
+                             "../shared/sources)")
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$", description="public address")
     title: str
     published: dt.date
     publisher: str | None = None
+
+    @model_validator(mode="after")
+    def _locatable(self):
+        if self.file is None and self.url is None:
+            raise ValueError("a source needs a 'file' or a 'url' (where a reader finds it)")
+        return self
+
+    @property
+    def where(self) -> str:
+        """The file name or the address, for citations."""
+        return self.file or self.url or ""
 
 
 class Citation(Strict):

@@ -108,7 +108,7 @@ def projection_table(loaded: Loaded) -> Table:
         rows.append([
             p.statement,
             "; ".join(levers.get(pid, [])) or "(no lever encodes it in this scenario)",
-            f"{doc.title} ({doc.published:%-d %b %Y}, {doc.file})",
+            f"{doc.title} ({doc.published:%-d %b %Y}, {doc.where})",
             f"\u201c{p.source.passage}\u201d",
         ])
     return Table(["Projection", "Encoded by", "Source document", "Passage"], rows)
