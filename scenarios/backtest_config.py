@@ -11,10 +11,14 @@ key path and what is expected, the way :mod:`scenarios.loader` reports scenario 
       country: 220                       # ViEWS country_id or name (UCDP GED: name or GW code)
     origins: {first: 2014-01, last: 2023-04, step_months: 1}
     model: {name: latent_nb, window_months: 24, trend_damping: 0.8}
-    forecast: {horizons: 12, samples: 1000, seed: 20241127}
-    sampler: {chains: 2, tune: 500, draws: 500, target_accept: 0.95}
+    forecast: {horizons: 12, draws: 1000, seed: 20241127}      # Monte Carlo draws per forecast
+    sampler: {backend: nutpie, chains: 2, tune: 500, posterior_draws: 500, target_accept: 0.95}
     benchmarks: [zero, last, conflictology, bootstrap]
-    quick: {origins: 3, samples: 200, tune: 200, draws: 100}
+    quick: {origins: 3, draws: 200, tune: 200, posterior_draws: 100}
+
+``draws`` means Monte Carlo draws and ``posterior_draws`` NUTS draws per chain, as in scenario
+configs; the first layout's ``forecast.samples``, ``sampler.draws``, ``sampler.name`` and
+``quick.samples`` are refused with their new names (:data:`RENAMED_KEYS`).
 
 Paths: a relative ``data.path`` is resolved against the directory of the config file (as
 ``extends`` is in scenario configs), so a config works from any working directory. Without
@@ -135,23 +139,31 @@ class ModelSection(_Section):
     """How the AR(1) deviations of the latent intensity are tied to the level: ``start`` (the
     path starts at one innovation, the event model's form) or ``mean`` (the path is centred on
     its window mean, so the level parameter is identified; see
-    :func:`models.inference.nowcast.latent_intensity`)."""
+    :func:`models.inference.latent.latent_intensity`)."""
 
 
 class ForecastSection(_Section):
+    """Monte Carlo settings: ``draws`` always means Monte Carlo draws (as in scenario configs)."""
+
     horizons: int = Field(default=12, ge=1, le=36)
     """Months ahead, 1..horizons."""
-    samples: int = Field(default=1000, ge=100, le=20_000)
-    """Draws per forecast for every model (ViEWS uses 1000; the binned log score depends on it)."""
+    draws: int = Field(default=1000, ge=100, le=20_000)
+    """Monte Carlo draws per forecast for every model (ViEWS uses 1000; the binned log score
+    depends on it)."""
     seed: int = Field(default=0, ge=0)
 
 
 class SamplerSection(_Section):
-    name: Literal["nutpie"] = "nutpie"
+    """NUTS settings of the fit at each origin (the keys of a scenario config's ``sampler:``)."""
+
+    backend: Literal["nutpie"] = "nutpie"
+    """Only nutpie: the model is compiled once and refitted with new data at each origin."""
     chains: int = Field(default=2, ge=2, le=8)
     """At least 2, so R-hat can be computed for every fit."""
     tune: int = Field(default=500, ge=50, le=20_000)
-    draws: int = Field(default=500, ge=50, le=20_000)
+    """Warm-up draws per chain."""
+    posterior_draws: int = Field(default=500, ge=50, le=20_000)
+    """NUTS draws kept per chain."""
     target_accept: float = Field(default=0.95, gt=0.5, lt=1.0)
 
 
@@ -159,9 +171,37 @@ class QuickSection(_Section):
     """Settings of ``--quick`` (CI, tests): a few origins spread over the range, small draws."""
 
     origins: int = Field(default=3, ge=1, le=50)
-    samples: int = Field(default=200, ge=100, le=20_000)
+    draws: int = Field(default=200, ge=100, le=20_000)
+    """Monte Carlo draws per forecast (replaces ``forecast.draws``)."""
     tune: int = Field(default=200, ge=50, le=20_000)
-    draws: int = Field(default=100, ge=50, le=20_000)
+    posterior_draws: int = Field(default=100, ge=50, le=20_000)
+    """NUTS draws per chain (replaces ``sampler.posterior_draws``)."""
+
+
+_DRAWS = "'draws' means Monte Carlo draws in every config"
+RENAMED_KEYS = {
+    ("forecast", "samples"): ("draws", f"Monte Carlo draws per forecast; {_DRAWS}"),
+    ("sampler", "draws"): ("posterior_draws", f"NUTS draws per chain; {_DRAWS}"),
+    ("sampler", "name"): ("backend", "as in scenario configs"),
+    ("quick", "samples"): ("draws", f"Monte Carlo draws of --quick; {_DRAWS}"),
+}
+"""Keys of the first backtest layout -> (new name in the same section, why), so that ``draws``
+means Monte Carlo draws and ``posterior_draws`` NUTS draws per chain in every config. An old
+``quick:`` section (one with ``samples``) also has the old ``draws``, NUTS draws: it is told to
+use ``posterior_draws``. A config with an old key gets one line per old key (exit 2)."""
+
+
+def _renamed_keys(data: dict) -> list[str]:
+    """One line per old key in ``data``: ``section.key: renamed to 'section -> new' (why)``."""
+    def section(name):
+        return data.get(name) if isinstance(data.get(name), dict) else {}
+
+    old = [(sec, key, *RENAMED_KEYS[sec, key]) for sec, key in RENAMED_KEYS
+           if key in section(sec)]
+    if "samples" in section("quick") and "draws" in section("quick"):
+        old.append(("quick", "draws", "posterior_draws", "beside 'samples', 'draws' meant NUTS "
+                    f"draws per chain; {_DRAWS}"))
+    return [f"{sec}.{key}: renamed to '{sec} -> {new}' ({why})" for sec, key, new, why in old]
 
 
 class BacktestConfig(_Section):
@@ -176,6 +216,15 @@ class BacktestConfig(_Section):
     benchmarks: list[Literal["zero", "last", "conflictology", "bootstrap"]] = Field(
         default=list(BENCHMARK_NAMES), min_length=1)
     quick: QuickSection = QuickSection()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data):
+        if isinstance(data, dict):
+            lines = _renamed_keys(data)
+            if lines:
+                raise ValueError("\n".join(lines))
+        return data
 
     @field_validator("benchmarks")
     @classmethod

@@ -1,6 +1,7 @@
-"""The rolling-origin backtest: no data after an origin reaches its forecasts, the forecast
-continues the fitted process, the outputs have the promised format, and bad configs give one
-line per problem with file, line and key (exit 2).
+"""The rolling-origin backtest (:mod:`models.evaluation.backtest`): no data after an origin
+reaches its forecasts, the outputs have the promised format, the library call and the command
+line give the same outputs, and bad configs (old key names included) give one line per problem
+with file, line and key (exit 2). The monthly model itself: ``tests/inference/test_monthly.py``.
 
 Fast tests replace NUTS by a cheap forecaster with the same interface; the tests that compile
 and sample the real model are marked slow (each well under 2 minutes on 2 cores).
@@ -17,21 +18,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import models.evaluation.backtest as bt
+import models.evaluation.backtest.loop as loop
+import models.evaluation.backtest.pipeline as pipeline
+from models.cli.backtest import main
 from models.data import month_date, month_id
 from models.evaluation.backtest import (
+    MARKER,
     MODEL_NAME,
     BacktestSettings,
     OriginForecast,
+    backtest_from_config,
     crps_ratios,
-    forecast_paths,
     outcomes_after,
     run_backtest,
     scores_table,
+    write_outputs,
 )
+from models.inference.monthly import LatentNBForecaster
 from scenarios.backtest_config import ConfigError, load_backtest_config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ("zero", "last", "conflictology", "bootstrap")
 POISON = 1e9
 
@@ -55,16 +61,16 @@ class RecordingForecaster:
     def __init__(self):
         self.seen: list[tuple[int, float]] = []  # (latest month seen, largest count seen)
 
-    def __call__(self, history, horizons, n_samples, seed):
+    def __call__(self, history, horizons, draws, seed):
         self.seen.append((int(history["month_id"].max()), float(history["deaths"].max())))
         mean = history["deaths"].to_numpy()[-6:].mean()
         rng = np.random.default_rng(seed)
-        return OriginForecast(rng.negative_binomial(5, 5 / (5 + mean), (n_samples, horizons))
+        return OriginForecast(rng.negative_binomial(5, 5 / (5 + mean), (draws, horizons))
                               .astype(float), {"fit_seconds": 0.0})
 
 
-def settings(origins, n_samples=200, horizons=12):
-    return BacktestSettings(origins=tuple(origins), horizons=horizons, n_samples=n_samples,
+def settings(origins, draws=200, horizons=12):
+    return BacktestSettings(origins=tuple(origins), horizons=horizons, draws=draws,
                             seed=7, benchmarks=BENCHMARKS)
 
 
@@ -101,93 +107,16 @@ def test_history_is_read_only_through_series_as_of(monkeypatch):
     """The backtest loop reads history through models.data.series_as_of (wrapped here to
     record the month it is asked for); each origin asks exactly once, for itself."""
     calls = []
-    original = bt.series_as_of
+    original = loop.series_as_of
 
     def recording(df, origin_month_id):
         calls.append(origin_month_id)
         return original(df, origin_month_id)
 
-    monkeypatch.setattr(bt, "series_as_of", recording)
+    monkeypatch.setattr(loop, "series_as_of", recording)
     origins = [month_id("2017-01-01"), month_id("2017-04-01")]
     run_backtest(synthetic_deaths(), settings(origins), RecordingForecaster())
     assert calls == origins
-
-
-# --- the forecast continues the fitted process ------------------------------------------------
-
-
-def _params(n, **values):
-    base = {"a": np.full((n, 1), np.log(10_000.0)), "trend": np.zeros((n, 1)),
-            "eps_origin": np.zeros((n, 1)), "persistence": np.full(n, 0.5),
-            "innovation_sd": np.full(n, 1e-9), "dispersion": np.full(n, 1e6)}
-    for k, v in values.items():
-        base[k] = np.broadcast_to(np.asarray(v, dtype=float), base[k].shape).copy()
-    return base
-
-
-def test_forecast_paths_follow_damped_trend_and_ar_decay():
-    """With no innovations and near-Poisson noise, month h's mean is
-    exp(a + trend * sum_{k<=h} damping^k + persistence^h * eps_origin). 4000 draws around
-    ~10^4: the standard error of a mean is < 0.02%, the tolerance 0.2% (> 10 se), so a false
-    alarm is practically impossible while a missing or undamped trend (>= 4% off) fails."""
-    n, H, damping, trend, phi, eps0 = 4000, 12, 0.8, 0.05, 0.7, 0.4
-    p = _params(n, trend=trend, persistence=phi, eps_origin=eps0)
-    x = forecast_paths(p, H, n, damping, np.random.default_rng(3))
-    h = np.arange(1, H + 1)
-    expected = np.exp(np.log(10_000) + trend * np.cumsum(damping ** h) + phi ** h * eps0)
-    np.testing.assert_allclose(x.mean(axis=0), expected, rtol=2e-3)
-    assert x.shape == (n, H) and np.all(x == np.round(x)) and np.all(x >= 0)
-
-
-def test_forecast_paths_negative_binomial_spread():
-    """Fixed intensity 100 and size 4: variance 100 + 100^2/4 = 2600. With 20,000 draws the
-    sample variance's relative se is ~2.5% (NB kurtosis included), tolerance 12%: false-alarm
-    rate < 1e-6; Poisson noise (variance 100) or a doubled size (1350) fail."""
-    n = 20_000
-    p = _params(n, a=np.log(100.0), dispersion=4.0)
-    x = forecast_paths(p, 1, n, 0.8, np.random.default_rng(4))[:, 0]
-    assert abs(x.mean() - 100) < 5 * np.sqrt(2600 / n)
-    assert abs(x.var() / 2600 - 1) < 0.12
-
-
-def test_forecast_paths_innovations_accumulate_like_ar1():
-    """Log-intensity variance after h months of AR(1) from a known origin value is
-    sigma^2 (1 - phi^(2h)) / (1 - phi^2). Checked on log(draws) with size 1e6 and intensity
-    1e6 (count noise ~0.1%, negligible): 20,000 paths, tolerance 8% on the variance (se ~1%)."""
-    n, sigma, phi = 20_000, 0.3, 0.9
-    p = _params(n, a=np.log(1e6), persistence=phi, innovation_sd=sigma)
-    x = forecast_paths(p, 12, n, 0.8, np.random.default_rng(5))
-    h = np.arange(1, 13)
-    expected = sigma**2 * (1 - phi ** (2 * h)) / (1 - phi**2)
-    np.testing.assert_allclose(np.log(x).var(axis=0), expected, rtol=0.08)
-
-
-def test_forecast_paths_reuse_posterior_draws_when_samples_exceed_them():
-    p = _params(10, a=np.log(np.arange(1.0, 11.0) * 1000)[:, None])
-    x = forecast_paths(p, 2, 25, 0.8, np.random.default_rng(0))
-    assert x.shape == (25, 2)
-
-
-def test_mean_anchored_deviations_have_zero_mean_over_the_window():
-    """With ``anchor="mean"`` the deviations sum to zero over the window (so
-    ``log_base_intensity`` is the window's mean log-intensity on the trend line) and are the
-    forward AR(1) path of the same innovations (a naive recursion here) minus its mean."""
-    import pymc as pm
-
-    model = bt.MonthlyLatentModel(24, n_units=2, anchor="mean").model
-    names = ["persistence", "innovation_sd", "innovation_z", "ar_deviation_path"]
-    phi, sigma, z, eps = pm.draw([model[n] for n in names], draws=200, random_seed=4)
-    np.testing.assert_allclose(eps.mean(axis=2), 0.0, atol=1e-9)
-    forward = np.zeros_like(z)
-    forward[..., 0] = sigma[:, None] * z[..., 0]
-    for t in range(1, 24):
-        forward[..., t] = phi[:, None] * forward[..., t - 1] + sigma[:, None] * z[..., t]
-    np.testing.assert_allclose(eps, forward - forward.mean(axis=2, keepdims=True), atol=1e-9)
-
-
-def test_latent_intensity_refuses_an_unknown_anchor():
-    with pytest.raises(ValueError, match="anchor must be 'start' or 'mean'"):
-        bt.MonthlyLatentModel(24, anchor="end")
 
 
 # --- outputs ------------------------------------------------------------------------------------
@@ -264,9 +193,9 @@ origins:
 model:
   window_months: 24
   trend_damping: 0.8
-forecast: {horizons: 6, samples: 200, seed: 3}
-sampler: {chains: 2, tune: 100, draws: 100, target_accept: 0.9}
-quick: {origins: 2, samples: 100, tune: 100, draws: 50}
+forecast: {horizons: 6, draws: 200, seed: 3}
+sampler: {chains: 2, tune: 100, posterior_draws: 100, target_accept: 0.9}
+quick: {origins: 2, draws: 100, tune: 100, posterior_draws: 50}
 """
 
 
@@ -284,7 +213,7 @@ def test_config_paths_resolve_against_the_config_file(config_dir, monkeypatch):
     quick = BacktestSettings.from_config(loaded, quick=True)
     full = BacktestSettings.from_config(loaded)
     assert len(full.origins) == 12 and quick.origins == (full.origins[0], full.origins[-1])
-    assert quick.n_samples == 100 and full.n_samples == 200
+    assert quick.draws == 100 and full.draws == 200
 
 
 def test_shipped_config_is_valid():
@@ -318,7 +247,7 @@ BAD_CONFIGS = [
 
 
 def run_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "models.evaluation.backtest", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "models.backtest", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
@@ -335,7 +264,7 @@ def _break_config(config_dir, old, new):
 def test_bad_config_gives_one_line_with_file_line_key_and_exit_2(config_dir, capsys, old, new,
                                                                  message):
     cfg = _break_config(config_dir, old, new)
-    assert bt.main([str(cfg), "--out", str(config_dir / "out"), "--quiet"]) == 2
+    assert main([str(cfg), "--out", str(config_dir / "out"), "--quiet"]) == 2
     captured = capsys.readouterr()
     assert captured.err.strip() == "error: " + message.format(cfg=cfg.resolve(),
                                                               dir=config_dir.resolve())
@@ -350,6 +279,40 @@ def test_bad_config_from_the_command_line_exits_2_without_traceback(config_dir):
     assert p.returncode == 2
     assert p.stderr.strip() == "error: " + message.format(cfg=cfg.resolve())
     assert "Traceback" not in p.stderr and p.stdout == ""
+
+
+DRAWS = "'draws' means Monte Carlo draws in every config"
+OLD_KEYS = [
+    # (replace this, with this, the exact lines): the first layout's names say their new names
+    ("forecast: {horizons: 6, draws: 200,", "forecast: {horizons: 6, samples: 200,",
+     ["{cfg}:13: forecast.samples: renamed to 'forecast -> draws' (Monte Carlo draws per "
+      f"forecast; {DRAWS})"]),
+    ("sampler: {chains: 2, tune: 100, posterior_draws: 100,",
+     "sampler: {name: nutpie, chains: 2, tune: 100, draws: 100,",
+     ["{cfg}:14: sampler.draws: renamed to 'sampler -> posterior_draws' (NUTS draws per chain; "
+      f"{DRAWS})",
+      "{cfg}:14: sampler.name: renamed to 'sampler -> backend' (as in scenario configs)"]),
+    ("quick: {origins: 2, draws: 100, tune: 100, posterior_draws: 50}",
+     "quick: {origins: 2, samples: 100, tune: 100, draws: 50}",
+     ["{cfg}:15: quick.samples: renamed to 'quick -> draws' (Monte Carlo draws of --quick; "
+      f"{DRAWS})",
+      "{cfg}:15: quick.draws: renamed to 'quick -> posterior_draws' (beside 'samples', 'draws' "
+      f"meant NUTS draws per chain; {DRAWS})"]),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "lines"), OLD_KEYS, ids=["forecast", "sampler", "quick"])
+def test_an_old_key_names_its_new_name_and_exits_2(config_dir, capsys, old, new, lines):
+    cfg = _break_config(config_dir, old, new)
+    assert main([str(cfg), "--out", str(config_dir / "out"), "--quiet"]) == 2
+    expected = [f"error: {line.format(cfg=cfg.resolve())}" for line in lines]
+    assert capsys.readouterr().err.splitlines() == expected
+    assert not (config_dir / "out").exists()
+
+
+def test_shipped_config_uses_the_new_names():
+    text = (ROOT / "configs" / "backtest-syria.yaml").read_text(encoding="utf-8")
+    assert "samples:" not in text and "posterior_draws: 1000" in text
 
 
 def test_every_problem_is_reported_at_once(config_dir):
@@ -369,9 +332,9 @@ def test_cli_end_to_end_with_a_stand_in_model(config_dir, monkeypatch, capsys):
             super().__init__()
             self.model = type("M", (), {"compiled": lambda self: None, "compile_seconds": 0.0})()
 
-    monkeypatch.setattr(bt, "LatentNBForecaster", StandIn)
+    monkeypatch.setattr(pipeline, "LatentNBForecaster", StandIn)
     out = config_dir / "out"
-    assert bt.main([str(config_dir / "backtest.yaml"), "--out", str(out), "--quiet"]) == 0
+    assert main([str(config_dir / "backtest.yaml"), "--out", str(out), "--quiet"]) == 0
     names = {p.name for p in out.iterdir()}
     assert {"scores.csv", "forecast_scores.csv", "fits.csv", "summary.md", "run.json",
             "crps_by_horizon.png", "calibration.png", "config.resolved.json"} <= names
@@ -381,17 +344,36 @@ def test_cli_end_to_end_with_a_stand_in_model(config_dir, monkeypatch, capsys):
     assert "| horizon | zero | last | conflictology | bootstrap |" in summary
     assert "CRPS below conflictology at horizons 1-3" in summary
     first = (out / "scores.csv").read_bytes()
-    assert bt.main([str(config_dir / "backtest.yaml"), "--out", str(out), "--quiet",
-                    "--quick"]) == 0
+    assert main([str(config_dir / "backtest.yaml"), "--out", str(out), "--quiet",
+                 "--quick"]) == 0
     assert (out / "scores.csv").read_bytes() != first  # replaced by the quick run
-    assert not [p for p in config_dir.iterdir() if p.name.startswith(".out.")]  # no leftovers
+    assert not [p for p in config_dir.iterdir() if p.name.startswith(".tmp-")]  # no leftovers
+
+
+def test_library_call_writes_what_the_command_line_writes(config_dir, monkeypatch):
+    """load_backtest_config + backtest_from_config + write_outputs (what notebook 04 does) give
+    the same scores and per-forecast scores as ``main`` (stand-in model for NUTS)."""
+    class StandIn(RecordingForecaster):
+        def __init__(self, window, **kwargs):
+            super().__init__()
+
+    monkeypatch.setattr(pipeline, "LatentNBForecaster", StandIn)
+    cfg = config_dir / "backtest.yaml"
+    assert main([str(cfg), "--out", str(config_dir / "cli"), "--quiet", "--quick"]) == 0
+    run = backtest_from_config(load_backtest_config(cfg), quick=True)
+    out = write_outputs(run.result, config_dir / "lib", run.meta)
+    assert (out / MARKER).is_file()
+    for name in ("scores.csv", "forecast_scores.csv"):
+        assert (out / name).read_bytes() == (config_dir / "cli" / name).read_bytes(), name
+    assert run.meta["sampler"] == {"chains": 2, "tune": 100, "posterior_draws": 50,
+                                   "target_accept": 0.9}
 
 
 def test_cli_refuses_to_overwrite_a_directory_it_did_not_write(config_dir, capsys):
     out = config_dir / "precious"
     out.mkdir()
     (out / "notes.txt").write_text("keep me", encoding="utf-8")
-    assert bt.main([str(config_dir / "backtest.yaml"), "--out", str(out), "--quiet"]) == 2
+    assert main([str(config_dir / "backtest.yaml"), "--out", str(out), "--quiet"]) == 2
     assert "exists and is not a backtest output directory" in capsys.readouterr().err
     assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
 
@@ -405,9 +387,9 @@ def test_real_model_is_not_changed_by_data_after_the_origin():
     series: identical draws for every model, and forecasts on the scale of the data."""
     deaths = synthetic_deaths(n_months=40)
     origin = int(deaths["month_id"].iloc[30])
-    fc = bt.LatentNBForecaster(24, damping=0.8, chains=2, tune=150, draws=100,
-                               target_accept=0.9)
-    s = settings([origin], n_samples=200, horizons=6)
+    fc = LatentNBForecaster(24, damping=0.8, chains=2, tune=150, posterior_draws=100,
+                            target_accept=0.9)
+    s = settings([origin], draws=200, horizons=6)
     clean = run_backtest(deaths, s, fc, window=24, keep_samples=True)
     poisoned = run_backtest(poisoned_after(deaths, origin), s, fc, window=24, keep_samples=True)
     for name, x in clean.samples[origin].items():

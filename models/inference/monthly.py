@@ -1,0 +1,348 @@
+"""``latent_nb``: the monthly latent-intensity model the backtest fits and forecasts with.
+
+The latent-intensity family of the event model (:func:`models.inference.latent.latent_intensity`,
+called, not copied) at monthly resolution, for one unit (country)::
+
+    log lambda[t] = a + trend * (t - t_origin) + eps[t]                      deaths per month
+    eps[t]        = persistence * eps[t-1] + innovation_sd * z[t]             AR(1)
+    deaths[t]     ~ NegBin(mean lambda[t], size = dispersion)                 exact UCDP counts
+
+fitted by NUTS (nutpie) to the window's months; the model is compiled once and refitted at each
+origin with ``compiled.with_data`` (the window has a fixed length, so the shapes never change).
+The forecast continues the same process draw by draw (:func:`forecast_paths`): for each
+posterior draw, the AR(1) deviation runs on from its value at the origin with new innovations,
+the trend is damped (Gardner-McKenzie: the log-mean moves by ``trend * sum_{k<=h} damping^k``
+after ``h`` months, so a trend fitted to two years is not extrapolated at full strength for a
+third), and each month's count is a negative-binomial draw around ``lambda``. The draws are
+joint over horizons (one row = one trajectory), in the ``(draws, H)`` layout of the reference
+forecasts.
+
+With ``model.ar_anchor: mean`` (the shipped config) the AR(1) path is centred on its window
+mean (``eps - mean(eps)``, :func:`models.inference.latent.latent_intensity` with
+``anchor="mean"``), so ``a`` is the window's mean log-intensity on the trend line at the origin
+and no common shift of the deviations can trade off against it; with ``start`` (the default,
+the event model's form) the path starts at one innovation and ``a`` and a persistent deviation
+form a ridge (NUTS R-hat and divergences, see the tuning record). The forecast starts from the
+centred deviation at the origin and reverts to the same trend line.
+
+Priors (:data:`MONTHLY_PRIORS`) are generic and weak, the same at every origin, so no data
+after an origin (nor any data at all) shape them; the data enter only through the likelihood of
+the window's months, all at or before the origin.
+
+With ``model.december_effect`` the observation model gets one more term, a December reporting
+factor (``deaths ~ NegBin(lambda * exp(december_excess * is_december), size)``, prior in
+:data:`MONTHLY_PRIORS`): the latent intensity is untouched, the factor plays the part the
+reporting shares play in the event model. It is estimated at each origin from the Decembers in
+the window, and forecast Decembers get it too.
+
+What was chosen, on which data (priors, window, damping, the December term, the AR anchor,
+the NUTS settings) and what the Syria runs gave: ``docs/backtest-tuning.md``.
+
+Words: ``draws`` are Monte Carlo draws of a forecast (config ``forecast.draws``);
+``posterior_draws`` are NUTS draws per chain (config ``sampler.posterior_draws``). Diagnostics:
+:func:`models.inference.diagnostics.convergence`, with the R-hat of the log-intensity at the
+origin and the fit time added.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from models.inference.diagnostics import convergence
+from models.inference.priors import Prior
+from models.runtime import import_arviz
+from scenarios.distributions import Beta, LogNormal, Normal
+
+__all__ = [
+    "DECEMBER",
+    "MAX_LOG_INTENSITY",
+    "MODEL_NAME",
+    "MONTHLY_PRIORS",
+    "POSTERIOR_VARS",
+    "LatentNBForecaster",
+    "MonthlyLatentModel",
+    "OriginForecast",
+    "forecast_paths",
+    "is_december",
+    "monthly_diagnostics",
+]
+
+MODEL_NAME = "latent_nb"
+"""The model's name in configs (``model.name``), score tables and plots."""
+MAX_LOG_INTENSITY = np.log(1e7)
+"""Forecast log-intensities are capped at 10 million deaths a month (far above any recorded
+country-month) so a rare runaway trend draw cannot overflow the negative-binomial sampler."""
+POSTERIOR_VARS = ("log_base_intensity", "trend", "persistence", "innovation_sd", "dispersion",
+                  "ar_deviation_path")
+"""Variables nutpie keeps (plus ``december_excess`` with the December effect)."""
+DECEMBER = 12
+
+
+# --- priors -----------------------------------------------------------------------------------
+
+MONTHLY_PRIORS: dict[str, Prior] = {
+    "intensity_at_origin": Prior(
+        LogNormal(dist="lognormal", low=1.0, high=20_000.0),
+        "Deaths per month in the unit at the origin on the trend line, without the AR deviation "
+        "(with model.ar_anchor: mean, the window's mean log-intensity carried along the trend "
+        "to the origin). Generic and weak: "
+        "90% interval from a nearly quiet month (1) to the worst country-months in UCDP data "
+        "(~20,000); log-scale sd 3.0, so the window's counts decide the level.",
+    ),
+    "trend": Prior(
+        Normal(dist="normal", mean=0.0, sd=0.03),
+        "Change of log-intensity per month. sd 0.03: a trend of 1 sd changes the level by a "
+        "factor 2 in two years, the pace of a war winding down or building up; faster changes "
+        "are left to the AR(1) deviations. Generic (not fitted to any unit).",
+    ),
+    "persistence": Prior(
+        Beta(dist="beta", low=0.2, high=0.9),
+        "Month-to-month AR(1) coefficient of deviations from the trend line: deviations that "
+        "last from weeks to several months. Kept below ~0.95 on purpose: with persistence near "
+        "1 the deviations become a second trend, the level and the deviations are not "
+        "identified in a two-year window, and NUTS diverges (seen in trial fits).",
+    ),
+    "innovation_sd": Prior(
+        LogNormal(dist="lognormal", low=0.05, high=1.0),
+        "sd of monthly log-intensity innovations: from months that resemble each other (5%) to "
+        "months that differ by a factor 2.7. Generic and wide.",
+    ),
+    "dispersion": Prior(
+        LogNormal(dist="lognormal", low=1.0, high=30.0),
+        "Negative-binomial size of a month's count given its intensity: from strongly "
+        "clustered months (size 1: a few mass-casualty events dominate) to near-Poisson noise "
+        "around the intensity (size 30: ~18% sd for large counts). Generic and wide.",
+    ),
+    "december_excess": Prior(
+        Normal(dist="normal", mean=0.0, sd=1.0),
+        "Log-ratio of a December's recorded deaths to the intensity (used with "
+        "model.december_effect). Syria's UCDP December counts 2012-2016 are 3-5 times the "
+        "months around them (Dec 2012: 14,153 after ~5,500/month; Dec 2013: 19,209 after "
+        "~4,800), visible in the data before the first origin (2014-01), presumably deaths "
+        "dated only to their year and placed at its end. sd 1 on the log scale: a year-end "
+        "factor between 1/5 and 5 at 90%, either sign, so windows without it estimate ~0.",
+    ),
+}
+"""Priors of ``latent_nb`` at monthly resolution, each with its basis. The same at every origin:
+nothing observed enters them, so they cannot leak data from after an origin."""
+
+# --- the model ----------------------------------------------------------------------------------
+
+
+class MonthlyLatentModel:
+    """``latent_nb`` for ``n_units`` series of ``window`` months, compiled once (nutpie) and
+    refitted to new counts with ``with_data``.
+
+    ``fit(counts)`` takes counts of shape ``(n_units, window)`` (deaths per month, oldest first,
+    the last column the origin month) and returns posterior draws as flat arrays. ``anchor``
+    (``"start"`` or ``"mean"``) is passed to :func:`models.inference.latent.latent_intensity`.
+    """
+
+    def __init__(self, window: int, *, n_units: int = 1, priors: dict[str, Prior] | None = None,
+                 december_effect: bool = False, anchor: str = "start"):
+        self.window = int(window)
+        self.n_units = int(n_units)
+        self.december_effect = bool(december_effect)
+        self.anchor = anchor
+        self.priors = dict(MONTHLY_PRIORS if priors is None else priors)
+        self.model = self._build()
+        self._compiled = None
+        self.compile_seconds: float | None = None
+
+    def _build(self):
+        import pymc as pm  # imported on first use: reading backtest results does not need PyMC
+        import pytensor.tensor as pt
+
+        from models.inference.latent import latent_intensity, nb_logpmf
+
+        coords = {"unit": np.arange(self.n_units), "month": np.arange(self.window)}
+        with pm.Model(coords=coords) as model:
+            deaths = pm.Data("monthly_deaths", np.zeros((self.n_units, self.window)),
+                             dims=("unit", "month"))
+            lam, _ = latent_intensity(self.window, self.priors, series_dim="unit",
+                                      time_dim="month", anchor=self.anchor)
+            size_spec = self.priors["dispersion"].spec
+            size = pm.LogNormal("dispersion", mu=size_spec.mu, sigma=size_spec.sigma)
+            mean = lam
+            if self.december_effect:
+                # Which of the window's months are Decembers changes with the origin: data.
+                december = pm.Data("is_december", np.zeros(self.window), dims="month")
+                spec = self.priors["december_excess"].spec
+                excess = pm.Normal("december_excess", mu=spec.mean, sigma=spec.sd, dims="unit")
+                mean = lam * pt.exp(excess[:, None] * december[None, :])
+            pm.Potential("monthly_deaths_loglik", nb_logpmf(deaths, mean, size).sum())
+        return model
+
+    def compiled(self):
+        """The nutpie-compiled model (compiled on first use, then reused)."""
+        if self._compiled is None:
+            import nutpie
+
+            t0 = time.perf_counter()
+            names = list(POSTERIOR_VARS) + (["december_excess"] if self.december_effect else [])
+            self._compiled = nutpie.compile_pymc_model(self.model, freeze_model=False,
+                                                       var_names=names)
+            self.compile_seconds = time.perf_counter() - t0
+        return self._compiled
+
+    def fit(self, counts: np.ndarray, *, seed: int, chains: int, tune: int, posterior_draws: int,
+            target_accept: float, is_december: np.ndarray | None = None,
+            ) -> tuple[dict[str, np.ndarray], dict]:
+        """NUTS fit to ``counts`` ``(n_units, window)``: ``chains`` chains of ``tune`` warm-up
+        and ``posterior_draws`` kept draws each. ``is_december`` ``(window,)`` marks the
+        window's Decembers (needed when the model has the December effect). Returns (posterior
+        draws flattened over chains: ``a, trend, eps_origin`` (and ``december_excess``) of shape
+        ``(n_posterior, n_units)``, ``persistence, innovation_sd, dispersion`` of shape
+        ``(n_posterior,)``; :func:`monthly_diagnostics`)."""
+        import nutpie
+
+        y = np.asarray(counts, dtype=float)
+        if y.shape != (self.n_units, self.window):
+            raise ValueError(f"counts must have shape {(self.n_units, self.window)}, got {y.shape}")
+        if not np.all(np.isfinite(y)) or np.any(y < 0) or np.any(y != np.round(y)):
+            raise ValueError("counts must be finite non-negative whole numbers")
+        data = {"monthly_deaths": y}
+        if self.december_effect:
+            if is_december is None or np.shape(is_december) != (self.window,):
+                raise ValueError(f"is_december must have shape ({self.window},)")
+            data["is_december"] = np.asarray(is_december, dtype=float)
+        compiled = self.compiled().with_data(**data)
+        t0 = time.perf_counter()
+        idata = nutpie.sample(compiled, draws=posterior_draws, tune=tune, chains=chains,
+                              seed=seed, target_accept=target_accept, progress_bar=False,
+                              save_warmup=False, cores=min(chains, os.cpu_count() or 1))
+        seconds = time.perf_counter() - t0
+        post = idata.posterior
+        stack = lambda v: post[v].values.reshape(-1, *post[v].shape[2:])  # noqa: E731
+        params = {
+            "a": stack("log_base_intensity"),
+            "trend": stack("trend"),
+            "eps_origin": stack("ar_deviation_path")[:, :, -1],
+            "persistence": stack("persistence"),
+            "innovation_sd": stack("innovation_sd"),
+            "dispersion": stack("dispersion"),
+        }
+        if self.december_effect:
+            params["december_excess"] = stack("december_excess")
+        return params, monthly_diagnostics(idata, seconds)
+
+
+def monthly_diagnostics(idata, seconds: float) -> dict:
+    """:func:`models.inference.diagnostics.convergence` over the scalar and per-unit parameters
+    and the log-intensity at the origin (what the forecast starts from), plus that quantity's
+    own R-hat (``rhat_log_intensity_at_origin``) and the NUTS time (``fit_seconds``).
+    ``messages`` (the failed checks) are joined into one string, one CSV cell."""
+    post = idata.posterior
+    names = ["log_base_intensity", "trend", "persistence", "innovation_sd", "dispersion"]
+    names += ["december_excess"] if "december_excess" in post else []
+    ds = post[names].copy()
+    ds["log_intensity_at_origin"] = (post["log_base_intensity"]
+                                     + post["ar_deviation_path"].isel(month=-1))
+    conv = convergence(ds, idata.sample_stats)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # constant draws in degenerate fits
+        rhat_origin = import_arviz().rhat(ds[["log_intensity_at_origin"]])
+    return {
+        "fit_seconds": seconds,
+        "max_rhat": conv["max_rhat"],
+        "rhat_log_intensity_at_origin": float(np.nanmax(rhat_origin["log_intensity_at_origin"]
+                                                        .values)),
+        "min_ess_bulk": conv["min_ess_bulk"],
+        "min_ess_tail": conv["min_ess_tail"],
+        "divergences": conv["divergences"],
+        "chains": conv["chains"],
+        "draws": conv["draws"],
+        "passed": conv["passed"],
+        "messages": "; ".join(conv["messages"]),
+    }
+
+
+def forecast_paths(params: dict[str, np.ndarray], horizons: int, draws: int,
+                   damping: float, rng: np.random.Generator, unit: int = 0,
+                   is_december: np.ndarray | None = None) -> np.ndarray:
+    """Monthly deaths for horizons ``1..horizons`` continuing the fitted process, shape
+    ``(draws, horizons)`` (people per month, whole numbers).
+
+    Each path takes one posterior draw (posterior draws are reused, in a random order, when
+    ``draws`` exceeds their number) and runs the AR(1) deviation on from its origin value,
+    adds the damped trend and draws negative-binomial counts. If ``params`` has
+    ``december_excess``, ``is_december`` ``(horizons,)`` marks the target Decembers, whose
+    mean count is multiplied by ``exp(december_excess)`` as in the fit.
+    """
+    n_post = params["persistence"].shape[0]
+    reps = -(-draws // n_post)
+    idx = np.concatenate([rng.permutation(n_post) for _ in range(reps)])[:draws]
+    a = params["a"][idx, unit]
+    trend = params["trend"][idx, unit]
+    eps = params["eps_origin"][idx, unit]
+    phi = params["persistence"][idx]
+    sigma = params["innovation_sd"][idx]
+    size = params["dispersion"][idx]
+    excess = np.zeros(draws)
+    if "december_excess" in params:
+        if is_december is None or np.shape(is_december) != (horizons,):
+            raise ValueError(f"is_december must have shape ({horizons},) with december_excess")
+        excess = params["december_excess"][idx, unit]
+    dec = np.zeros(horizons) if is_december is None else np.asarray(is_december, dtype=float)
+    z = rng.standard_normal((draws, horizons))
+    steps = np.arange(1, horizons + 1)
+    damped_steps = np.cumsum(float(damping) ** steps)  # sum_{k<=h} damping^k
+    out = np.empty((draws, horizons))
+    for h in range(horizons):  # AR(1) recursion: each month depends on the previous one
+        eps = phi * eps + sigma * z[:, h]
+        log_lam = np.minimum(a + trend * damped_steps[h] + eps + excess * dec[h],
+                             MAX_LOG_INTENSITY)
+        lam = np.exp(log_lam)
+        out[:, h] = rng.negative_binomial(size, size / (size + lam))
+    return out
+
+
+def is_december(months) -> np.ndarray:
+    """1.0 for ViEWS month ids that are Decembers, else 0.0."""
+    return (np.mod(np.asarray(months) - 1, 12) + 1 == DECEMBER).astype(float)
+
+
+@dataclass
+class OriginForecast:
+    """One model's forecast at one origin: ``samples`` ``(draws, H)`` and fit diagnostics."""
+
+    samples: np.ndarray
+    diagnostics: dict = field(default_factory=dict)
+
+
+class LatentNBForecaster:
+    """``latent_nb`` as a backtest forecaster, ``forecaster(history, horizons, draws, seed)``:
+    fit to the last ``window`` months of ``history`` (the frame
+    :func:`models.data.series_as_of` returned at the origin: ``month_id, deaths``), forecast by
+    :func:`forecast_paths`. ``chains, tune, posterior_draws, target_accept``: NUTS settings."""
+
+    def __init__(self, window: int, *, damping: float, chains: int, tune: int,
+                 posterior_draws: int, target_accept: float,
+                 priors: dict[str, Prior] | None = None, december_effect: bool = False,
+                 anchor: str = "start"):
+        self.model = MonthlyLatentModel(window, priors=priors, december_effect=december_effect,
+                                        anchor=anchor)
+        self.window = window
+        self.damping = damping
+        self.sampler = {"chains": chains, "tune": tune, "posterior_draws": posterior_draws,
+                        "target_accept": target_accept}
+
+    def __call__(self, history: pd.DataFrame, horizons: int, draws: int,
+                 seed: int) -> OriginForecast:
+        counts = history["deaths"].to_numpy(dtype=float)[-self.window:]
+        if counts.size < self.window:
+            raise ValueError(f"latent_nb needs {self.window} months of history, got {counts.size}")
+        months = history["month_id"].to_numpy()[-self.window:]
+        targets = months[-1] + np.arange(1, horizons + 1)
+        seeds = np.random.SeedSequence(seed).generate_state(2)
+        params, diag = self.model.fit(counts[None, :], seed=int(seeds[0]),
+                                      is_december=is_december(months), **self.sampler)
+        rng = np.random.default_rng(seeds[1])
+        return OriginForecast(forecast_paths(params, horizons, draws, self.damping, rng,
+                                             is_december=is_december(targets)), diag)

@@ -1,0 +1,145 @@
+"""The monthly latent-intensity model ``latent_nb`` (:mod:`models.inference.monthly`): the
+forecast continues the fitted process (damped trend, AR(1) decay and accumulation,
+negative-binomial spread), the mean-anchored deviations are the forward AR(1) path minus its
+mean, and its diagnostics are the shared NUTS checks plus the R-hat at the origin.
+
+Statistical tests run at fixed seeds; each states its tolerance and false-alarm rate. The fit
+itself (NUTS) is exercised by the slow tests of ``tests/evaluation/test_backtest.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.inference import diagnostics
+from models.inference.monthly import (
+    MODEL_NAME,
+    MonthlyLatentModel,
+    forecast_paths,
+    is_december,
+    monthly_diagnostics,
+)
+
+
+def _params(n, **values):
+    base = {"a": np.full((n, 1), np.log(10_000.0)), "trend": np.zeros((n, 1)),
+            "eps_origin": np.zeros((n, 1)), "persistence": np.full(n, 0.5),
+            "innovation_sd": np.full(n, 1e-9), "dispersion": np.full(n, 1e6)}
+    for k, v in values.items():
+        base[k] = np.broadcast_to(np.asarray(v, dtype=float), base[k].shape).copy()
+    return base
+
+
+def test_forecast_paths_follow_damped_trend_and_ar_decay():
+    """With no innovations and near-Poisson noise, month h's mean is
+    exp(a + trend * sum_{k<=h} damping^k + persistence^h * eps_origin). 4000 draws around
+    ~10^4: the standard error of a mean is < 0.02%, the tolerance 0.2% (> 10 se), so a false
+    alarm is practically impossible while a missing or undamped trend (>= 4% off) fails."""
+    n, H, damping, trend, phi, eps0 = 4000, 12, 0.8, 0.05, 0.7, 0.4
+    p = _params(n, trend=trend, persistence=phi, eps_origin=eps0)
+    x = forecast_paths(p, H, n, damping, np.random.default_rng(3))
+    h = np.arange(1, H + 1)
+    expected = np.exp(np.log(10_000) + trend * np.cumsum(damping ** h) + phi ** h * eps0)
+    np.testing.assert_allclose(x.mean(axis=0), expected, rtol=2e-3)
+    assert x.shape == (n, H) and np.all(x == np.round(x)) and np.all(x >= 0)
+
+
+def test_forecast_paths_negative_binomial_spread():
+    """Fixed intensity 100 and size 4: variance 100 + 100^2/4 = 2600. With 20,000 draws the
+    sample variance's relative se is ~2.5% (NB kurtosis included), tolerance 12%: false-alarm
+    rate < 1e-6; Poisson noise (variance 100) or a doubled size (1350) fail."""
+    n = 20_000
+    p = _params(n, a=np.log(100.0), dispersion=4.0)
+    x = forecast_paths(p, 1, n, 0.8, np.random.default_rng(4))[:, 0]
+    assert abs(x.mean() - 100) < 5 * np.sqrt(2600 / n)
+    assert abs(x.var() / 2600 - 1) < 0.12
+
+
+def test_forecast_paths_innovations_accumulate_like_ar1():
+    """Log-intensity variance after h months of AR(1) from a known origin value is
+    sigma^2 (1 - phi^(2h)) / (1 - phi^2). Checked on log(draws) with size 1e6 and intensity
+    1e6 (count noise ~0.1%, negligible): 20,000 paths, tolerance 8% on the variance (se ~1%)."""
+    n, sigma, phi = 20_000, 0.3, 0.9
+    p = _params(n, a=np.log(1e6), persistence=phi, innovation_sd=sigma)
+    x = forecast_paths(p, 12, n, 0.8, np.random.default_rng(5))
+    h = np.arange(1, 13)
+    expected = sigma**2 * (1 - phi ** (2 * h)) / (1 - phi**2)
+    np.testing.assert_allclose(np.log(x).var(axis=0), expected, rtol=0.08)
+
+
+def test_forecast_paths_reuse_posterior_draws_when_draws_exceed_them():
+    p = _params(10, a=np.log(np.arange(1.0, 11.0) * 1000)[:, None])
+    x = forecast_paths(p, 2, 25, 0.8, np.random.default_rng(0))
+    assert x.shape == (25, 2)
+
+
+def test_mean_anchored_deviations_have_zero_mean_over_the_window():
+    """With ``anchor="mean"`` the deviations sum to zero over the window (so
+    ``log_base_intensity`` is the window's mean log-intensity on the trend line) and are the
+    forward AR(1) path of the same innovations (a naive recursion here) minus its mean."""
+    import pymc as pm
+
+    model = MonthlyLatentModel(24, n_units=2, anchor="mean").model
+    names = ["persistence", "innovation_sd", "innovation_z", "ar_deviation_path"]
+    phi, sigma, z, eps = pm.draw([model[n] for n in names], draws=200, random_seed=4)
+    np.testing.assert_allclose(eps.mean(axis=2), 0.0, atol=1e-9)
+    forward = np.zeros_like(z)
+    forward[..., 0] = sigma[:, None] * z[..., 0]
+    for t in range(1, 24):
+        forward[..., t] = phi[:, None] * forward[..., t - 1] + sigma[:, None] * z[..., t]
+    np.testing.assert_allclose(eps, forward - forward.mean(axis=2, keepdims=True), atol=1e-9)
+
+
+def test_latent_intensity_refuses_an_unknown_anchor():
+    with pytest.raises(ValueError, match="anchor must be 'start' or 'mean'"):
+        MonthlyLatentModel(24, anchor="end")
+
+
+
+def test_is_december_marks_month_ids_of_december():
+    # ViEWS month 12 is December 1980, 13 January 1981, 539 November 2024
+    np.testing.assert_array_equal(is_december([11, 12, 13, 539, 540]), [0, 1, 0, 0, 1])
+
+
+def test_december_excess_multiplies_only_december_means():
+    """exp(december_excess) on the marked month, nothing elsewhere: with excess log(3) the
+    December mean is 3x the others (near-Poisson, 4000 draws of ~10^4: se < 0.1%, tolerance
+    1%)."""
+    n = 4000
+    p = _params(n, dispersion=1e6)
+    p["december_excess"] = np.full((n, 1), np.log(3.0))
+    x = forecast_paths(p, 3, n, 0.8, np.random.default_rng(6), is_december=np.array([0, 1, 0]))
+    np.testing.assert_allclose(x.mean(axis=0) / 10_000, [1, 3, 1], rtol=0.01)
+    with pytest.raises(ValueError, match="is_december must have shape"):
+        forecast_paths(p, 3, n, 0.8, np.random.default_rng(6))
+
+
+def test_diagnostics_are_the_shared_checks_plus_the_origin_rhat():
+    """monthly_diagnostics = diagnostics.convergence over the parameters and the log-intensity
+    at the origin, with that quantity's own R-hat and the fit time; 4 chains of well-mixed
+    independent normal draws pass, a chain shifted by 3 sd fails on R-hat."""
+    import arviz as az
+    import xarray as xr
+
+    rng = np.random.default_rng(8)
+
+    def idata(shift):
+        def var(*shape):
+            x = rng.standard_normal((4, 500, *shape))
+            x[0] += shift
+            return x
+        post = {v: (("chain", "draw"), var()) for v in
+                ("trend", "persistence", "innovation_sd", "dispersion")}
+        post["log_base_intensity"] = (("chain", "draw"), var())
+        post["ar_deviation_path"] = (("chain", "draw", "month"), var(24))
+        stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((4, 500), bool))})
+        return az.InferenceData(posterior=xr.Dataset(post), sample_stats=stats)
+
+    good = monthly_diagnostics(idata(0.0), 1.5)
+    assert good["passed"] and good["messages"] == "" and good["fit_seconds"] == 1.5
+    assert good["max_rhat"] <= diagnostics.RHAT_MAX and good["min_ess_tail"] >= diagnostics.ESS_MIN
+    bad = monthly_diagnostics(idata(3.0), 1.5)
+    assert not bad["passed"] and bad["rhat_log_intensity_at_origin"] > diagnostics.RHAT_MAX
+    assert f"> {diagnostics.RHAT_MAX}" in bad["messages"]
+    assert MODEL_NAME == "latent_nb"
