@@ -33,13 +33,22 @@ class NowcastState:
     civilian_share: np.ndarray
     """(n, R) share of deaths that are civilians (0..1)."""
     displacement_per_death: np.ndarray
-    """(n, R) people displaced per death while the whole population is still at risk (people)."""
+    """(n, R) people displaced per death while the whole population is still at risk (people):
+    the flight that violence causes."""
+    flight_hazard: np.ndarray
+    """(n, R) daily probability that a person still at risk flees for reasons other than that
+    day's deaths (the front moving, fear, evacuation orders) (1/day): displacement's own driver."""
+    refugee_share: np.ndarray
+    """(n, R) share of newly displaced people who cross an international border (0..1)."""
     population_at_risk: np.ndarray
     """(n, R) people living in the region at the episode start."""
     displaced_at_origin: np.ndarray
     """(n, R) people displaced between the episode start and the origin (people)."""
     deaths_to_origin: np.ndarray
     """(n, R, 2) deaths from the episode start to the origin by category (civilian, combatant)."""
+    refugees_at_origin: np.ndarray
+    """(n, R) people from the region who crossed a border between the episode start and the
+    origin (people)."""
 
     @property
     def n_draws(self) -> int:

@@ -44,4 +44,8 @@ def example_state(n: int = 1000, seed: int = 0, regions=("aleppo", "idlib")) -> 
         population_at_risk=pop,
         displaced_at_origin=pop * rng.beta(2, 60, (n, r)),
         deaths_to_origin=rng.poisson(60, (n, r, 2)).astype(float),
+        # drawn last, so the fields above keep the values they had before these existed
+        flight_hazard=rng.lognormal(np.log(2e-4), 0.5, (n, r)),
+        refugee_share=rng.beta(2, 18, (n, r)),
+        refugees_at_origin=np.round(pop * rng.beta(2, 60, (n, r)) * 0.1),
     )

@@ -338,6 +338,11 @@ class NowcastModel:
             population_at_risk=post["population_at_risk"].values,
             displaced_at_origin=post["displaced_at_origin"].values,
             deaths_to_origin=np.stack([civ_deaths, comb_deaths], axis=-1).astype("float64"),
+            # displacement's own driver and border crossings: not yet in the nowcast (zero
+            # flight hazard reproduces the deaths-only displacement; no refugees counted)
+            flight_hazard=np.zeros((lam.shape[0], R)),
+            refugee_share=np.zeros((lam.shape[0], R)),
+            refugees_at_origin=np.zeros((lam.shape[0], R)),
         )
 
 
