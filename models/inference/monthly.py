@@ -22,7 +22,7 @@ mean (``eps - mean(eps)``, :func:`models.inference.latent.latent_intensity` with
 ``anchor="mean"``), so ``a`` is the window's mean log-intensity on the trend line at the origin
 and no common shift of the deviations can trade off against it; with ``start`` (the default,
 the event model's form) the path starts at one innovation and ``a`` and a persistent deviation
-form a ridge (NUTS R-hat and divergences, see the tuning record). The forecast starts from the
+form a ridge (NUTS R-hat and divergences, docs/backtest-tuning.md). The forecast starts from the
 centred deviation at the origin and reverts to the same trend line.
 
 Priors (:data:`MONTHLY_PRIORS`) are generic and weak, the same at every origin, so no data
