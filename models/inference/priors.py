@@ -193,12 +193,11 @@ def _annual_figures(stocks, flows, idmc, deaths, prefix: str = "") -> dict:
         new = float(np.nansum(f.loc[now].to_numpy())) if now in f.index else 0.0
         ratios.append((max(0.0, rise + np.nan_to_num(returns)) + new) / d)
         iso_ratio.add(iso3)
-    rates = []
-    for (iso3, year), row in s.iterrows():
-        before = (iso3, year - 1)
-        if before in s.index and s.at[before, "idps"] >= RETURN_MIN_IDPS and row.returned_idps > 0:
-            share = min(0.99, row.returned_idps / s.at[before, "idps"])
-            rates.append(-math.log1p(-share) / 365)
+    iso, yr = s.index.get_level_values("iso3"), s.index.get_level_values("year")
+    before = s["idps"].reindex(list(zip(iso, yr - 1, strict=True))).to_numpy()
+    back = s["returned_idps"].to_numpy()
+    ok = (before >= RETURN_MIN_IDPS) & (back > 0)
+    rates = -np.log1p(-np.minimum(0.99, back[ok] / before[ok])) / 365
     out = {"n_years": len(ratios), "ratio_q05": _q(ratios, 0.05), "ratio_q95": _q(ratios, 0.95),
            "n_return_years": len(rates), "return_rate": _q(rates, 0.5)}
     if prefix:
