@@ -261,15 +261,39 @@ class Transition(Strict):
 
 
 class InterventionEvent(Strict):
-    """An external actor enters (e.g. Iranian and Hezbollah reinforcement). Happens at most once, with
-    a daily hazard; from then on, intensity is multiplied and the regime moves at least to
-    ``moves_to``."""
+    """Happens at most once, on a day drawn from a daily hazard (an outside actor enters, a front
+    opens, a ceasefire, a side withdraws). From that day on, intensity in its ``regions`` (default
+    all) is multiplied by ``intensity_multiplier`` (below 1 calms); on that day the shared regime
+    becomes at least ``moves_to`` or at most ``lowers_to`` (later transitions may move it again).
+    The regime is the conflict-wide phase: a region-scoped event is a local change, not a move."""
 
     description: str
     daily_hazard: Distribution
     intensity_multiplier: Distribution
     moves_to: Literal[REGIMES] | None = None  # type: ignore[valid-type]
+    lowers_to: Literal[REGIMES] | None = None  # type: ignore[valid-type]
+    regions: list[Id] | None = Field(default=None, min_length=1, description="default: all")
     encodes: Id
+
+    @model_validator(mode="after")
+    def _regime_change(self):
+        key = "moves_to" if self.moves_to is not None else "lowers_to"
+        if self.moves_to is not None and self.lowers_to is not None:
+            raise ValueError("an event has 'moves_to' (the regime becomes at least this) or "
+                             "'lowers_to' (at most this), not both; write two events")
+        if self.regions is not None and getattr(self, key) is not None:
+            raise ValueError(f"a region-scoped event (regions: {self.regions}) cannot set '{key}': "
+                             "the regime is shared by all regions. Drop 'regions' if the event "
+                             f"changes the whole conflict, or drop '{key}' (a local change)")
+        return self
+
+
+class RegionMultipliers(Strict):
+    """A region's departure from the shared regime, drawn once per draw (not given: 1)."""
+
+    intensity_multiplier: Distribution | None = None
+    displacement_multiplier: Distribution | None = None
+    encodes: Id | None = None
 
 
 class Assumptions(Strict):
@@ -279,6 +303,7 @@ class Assumptions(Strict):
         default_factory=dict, description="from regime -> to regime -> daily hazard"
     )
     events: dict[Id, InterventionEvent] = Field(default_factory=dict)
+    region_multipliers: dict[Id, RegionMultipliers] = Field(default_factory=dict)
     trend_half_life_days: LogNormal = Field(
         description="days over which the nowcast's current trend in intensity halves"
     )
