@@ -19,7 +19,7 @@ from scenarios.yaml_source import ConfigError
 
 __all__ = ["NOWCAST_SECTIONS", "Comparison", "compose", "parse_weights", "validate_weights"]
 
-NOWCAST_SECTIONS = ("episode", "evidence", "reporting", "lexicon")
+NOWCAST_SECTIONS = ("episode", "evidence", "reporting", "subsets", "lexicon", "priors")
 """Config sections the nowcast reads: scenarios that agree on them share one fit."""
 
 

@@ -34,9 +34,15 @@ from scenarios.yaml_source import did_you_mean
 REGIMES = ("contained", "prolonged", "escalated", "regional_war")
 """Closed, ordered set of conflict regimes (least to most intense)."""
 
-QUANTITIES = ("civilian_deaths", "combatant_deaths", "deaths", "displaced")
-"""What a piece of evidence counts. ``deaths`` is all actors; ``displaced`` is people newly
-displaced (ever displaced since the episode start, within the period)."""
+QUANTITIES = ("civilian_deaths", "combatant_deaths", "deaths", "injured", "displaced", "refugees")
+"""What a piece of evidence counts. ``deaths`` is all actors; ``injured`` people wounded (all
+actors; informs the death intensity through the wounded-to-killed ratio); ``displaced`` people
+newly displaced (ever displaced since the episode start, within the period); ``refugees`` the
+displaced who crossed an international border."""
+DEATH_QUANTITIES = ("civilian_deaths", "combatant_deaths", "deaths", "injured")
+"""Counts of people killed or wounded, each day a negative-binomial draw given the intensity."""
+ALL_REGIONS = "all"
+"""``region: all`` in evidence: a figure over every region of the episode."""
 
 OUTPUT_FORMATS = ("netcdf", "csv", "parquet", "plots", "report")
 SAMPLERS = ("nutpie", "pymc")
@@ -228,14 +234,33 @@ class Period(Strict):
         return "day" if self.day else ("window" if self.from_ else "cumulative")
 
 
+class Subset(Strict):
+    """A part of a quantity a report counts (e.g. deaths from air strikes among all deaths):
+    its share of the whole is unknown, with a prior and its basis."""
+
+    description: str
+    share: Beta = Field(description="share of the whole quantity this part is (0..1)")
+    basis: str = Field(min_length=3, description="what the share prior is based on")
+
+
 class Evidence(Strict):
     quantity: Literal[QUANTITIES]  # type: ignore[valid-type]
-    region: Id
+    region: Id | list[Id] = Field(description="a region id, a list of them (a figure over "
+                                  "several regions) or 'all'")
     period: Period
     value: float | int | str | list[float] | dict[str, float]
     reporting: Id = Field(description="key into 'reporting' (the share-of-truth prior)")
+    subset: Id | None = Field(default=None, description="key into 'subsets' when the figure "
+                              "counts only part of the quantity (e.g. killed in air strikes)")
     source: Citation
     reported_on: dt.date
+
+    def region_ids(self, episode_regions) -> tuple[str, ...]:
+        """The regions the figure covers, in the episode's order."""
+        if self.region == ALL_REGIONS:
+            return tuple(episode_regions)
+        wanted = [self.region] if isinstance(self.region, str) else list(self.region)
+        return tuple(r for r in episode_regions if r in wanted)
 
     @field_validator("value")
     @classmethod
@@ -354,7 +379,9 @@ class Forecast(Strict):
 
 PRIOR_FAMILIES = {"intensity_at_origin": "lognormal", "trend": "normal", "persistence": "beta",
                   "innovation_sd": "lognormal", "dispersion": "lognormal",
-                  "civilian_share": "beta", "displacement_per_death": "lognormal"}
+                  "civilian_share": "beta", "displacement_per_death": "lognormal",
+                  "flight_hazard": "lognormal", "refugee_share": "beta",
+                  "wounded_to_killed": "lognormal"}
 """The nowcast parameters whose priors a config may override (``priors:``), with the family
 each must have (the model's parameterisation: positive, real, or a share)."""
 PRIOR_PARAMETERS = tuple(PRIOR_FAMILIES)
@@ -381,6 +408,7 @@ class Config(Strict):
     episode: Episode
     reporting: dict[Id, ReportingProfile]
     evidence: dict[Id, Evidence]
+    subsets: dict[Id, Subset] = Field(default_factory=dict)
     lexicon: dict[str, tuple[float, float]] = Field(default_factory=dict)
     assumptions: Assumptions
     forecast: Forecast
@@ -444,18 +472,26 @@ class Config(Strict):
                 errors.append(f"episode.regions.{rid}.population_at_risk.value: {e}")
         for eid, e in self.evidence.items():
             where = f"evidence.{eid}"
-            if e.region not in self.episode.regions:
-                errors.append(f"{where}.region: unknown region '{e.region}' (known: "
-                              f"{', '.join(self.episode.regions)})")
+            named = [] if e.region == ALL_REGIONS else (
+                [e.region] if isinstance(e.region, str) else list(e.region))
+            for r in named:
+                if r not in self.episode.regions:
+                    errors.append(f"{where}.region: unknown region '{r}' (known: "
+                                  f"{', '.join(self.episode.regions)}, or 'all')")
+            if not isinstance(e.region, str) and len(set(named)) != len(named):
+                errors.append(f"{where}.region: a region is listed twice")
+            if e.subset is not None and e.subset not in self.subsets:
+                errors.append(f"{where}.subset: unknown subset '{e.subset}' (known: "
+                              f"{', '.join(sorted(self.subsets)) or 'none: add a subsets: section'})")
             if e.reporting not in self.reporting:
                 errors.append(f"{where}.reporting: unknown reporting profile '{e.reporting}' "
                               f"(known: {', '.join(sorted(self.reporting))})")
             if e.source.document not in docs:
                 errors.append(f"{where}.source.document: unknown document '{e.source.document}'")
-            first, last = e.period.bounds
-            if first < self.episode.start:
-                errors.append(f"{where}.period: starts {first}, before the episode start "
-                              f"{self.episode.start}")
+            last = e.period.bounds[1]
+            if last < self.episode.start:
+                errors.append(f"{where}.period: ends {last}, before the episode start "
+                              f"{self.episode.start}; the model has no days to fit it to")
             if last > self.episode.origin or e.reported_on > self.episode.origin:
                 errors.append(f"{where}: dated after the forecast origin {self.episode.origin}; "
                               "no information after the origin may enter a forecast")

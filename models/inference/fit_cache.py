@@ -63,8 +63,12 @@ def nowcast_cache_key(loaded: Loaded, seed: int, sampler: str) -> tuple[str, dic
     for mod in nowcast_code_modules():
         code.update(mod.__name__.encode())
         code.update(inspect.getsource(mod).encode())
+    from models.inference.episode_priors import episode_priors
+
     payload = {
         "sections": {k: loaded.resolved.get(k) for k in NOWCAST_SECTIONS},
+        # the priors as derived from the data files (a changed data file changes the fit)
+        "priors": episode_priors(loaded.config).table(),
         "sampler": sampler, "seed": seed,
         "settings": {k: v for k, v in loaded.resolved["sampler"].items() if k != "backend"},
         "code": code.hexdigest(),

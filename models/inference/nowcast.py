@@ -3,16 +3,23 @@
 Model (days t = 0 .. T-1 from the episode start to the origin; regions r)::
 
     log lambda[r, t] = a[r] + trend[r] * (t - (T-1)) + eps[r, t]          all-actor deaths/day
-    eps[r, t]        = persistence * eps[r, t-1] + innovation_sd * z[r, t]  (AR(1), stationary start)
+    eps[r, t]        = persistence * eps[r, t-1] + innovation_sd * z[r, t]  (AR(1))
     mu_civ = civilian_share[r] * lambda,   mu_comb = (1 - civilian_share[r]) * lambda
     deaths on day t | lambda  ~ NegBin(mean mu, size = dispersion)
+    injured on day t | lambda ~ NegBin(mean wounded_to_killed * lambda, size = dispersion)
 
-    displaced by day t = P[r] * (1 - exp(-displacement_per_death * sum_{s<=t} lambda[r, s] / P[r]))
+    H[r, t]          = sum_{s<=t} (displacement_per_death * lambda[r, s] / P[r] + flight_hazard[r])
+    displaced by t   = P[r] * (1 - exp(-H[r, t]))
+    refugees by t    = refugee_share[r] * displaced by t
 
-The displacement line is the expectation of a daily hazard 1 - exp(-d * deaths/P) applied to the
-people not yet displaced, the same hazard the Monte Carlo engine uses, so casualties and
-displacement come from the same driver and are bounded by the population P (no returns are
-assumed inside the first days).
+Displacement has two drivers, the same in the Monte Carlo engine: flight caused by the day's
+deaths (``displacement_per_death``, shared by the regions: the country's data set its prior) and
+flight of its own (``flight_hazard`` per region: the front moving, fear, evacuation orders). The
+daily hazard applies to the people not yet displaced, so displacement is bounded by the population
+P. Deaths evidence informs the intensity; displacement evidence informs the flight hazard and
+displacement per death; both inform the shared parts (displacement per death, through the
+deaths). A large displacement with few deaths is explained by the flight hazard rather than by
+invented deaths. No returns are assumed inside the observed days (the engine adds them).
 
 Observation model, per piece of evidence (``scenarios.evidence``, nested claims already separated):
 
@@ -24,12 +31,18 @@ Observation model, per piece of evidence (``scenarios.evidence``, nested claims 
   Exact values use the pmf, intervals ("dozens", "approximately 25") the summed pmf over the
   interval, lower bounds ("at least") one minus the cdf below the bound (float64 resolves that
   down to a probability of 1e-12: a bound less likely than that is scored as 1e-12);
-* displacement: ``log(reported) ~ Normal(log(share[p] * expected displaced in W), 0.3)``,
-  interval-censored likewise (counts of tens of thousands: the count noise is negligible).
+* displacement and refugees: ``log(reported) ~ Normal(log(share[p] * expected in W), 0.3)``,
+  interval-censored likewise (counts of tens of thousands: the count noise is negligible);
+* a figure over several regions observes the sum of their series (the window count's variance
+  sums over regions and days); a figure for a subset (``subset:``, e.g. killed in air strikes)
+  is thinned by that subset's share of the quantity as well as by the reporting share;
+* injured counts are negative binomial like deaths, with mean ``wounded_to_killed`` times the
+  deaths of the window (the same size: an approximation, stated).
 
 Assumptions stated: different reports are conditionally independent given the latent intensity;
 the population at risk is uncertain only within its stated range; reporting shares are fixed over
-the episode. Priors and their bases: :mod:`models.inference.priors`.
+the episode. Priors and their bases: :mod:`models.inference.episode_priors` (derived from the
+country's data by :mod:`models.inference.priors`, event-model judgements, config overrides).
 """
 
 from __future__ import annotations
@@ -47,20 +60,24 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from models.inference.diagnostics import diagnose
+from models.inference.episode_priors import episode_priors
 from models.inference.latent import beta_rv as _beta
 from models.inference.latent import latent_intensity, nb_logpmf
 from models.inference.latent import lognormal_rv as _lognormal
-from models.inference.priors import DISPLACEMENT_REPORT_LOG_SD, PRIORS
+from models.inference.priors import DISPLACEMENT_REPORT_LOG_SD
 from models.state import NowcastState
 from scenarios.evidence import Observation, observations
 from scenarios.lexicon import parse_value
-from scenarios.schema import Config
+from scenarios.schema import DEATH_QUANTITIES, Config
 
-QUANTITY_CODE = {"civilian_deaths": 0, "combatant_deaths": 1, "deaths": 2}
+QUANTITY_CODE = {"civilian_deaths": 0, "combatant_deaths": 1, "deaths": 2, "injured": 3}
+"""Row of the per-region factor (civilian share, its complement, 1, wounded per killed) that
+turns all-actor deaths/day into the quantity counted."""
 MAX_GRID = 20_000
 """Largest interval of reported deaths summed term by term (wider intervals are rejected)."""
 KEY_PARAMETERS = ("intensity_at_origin", "trend", "civilian_share", "displacement_per_death",
-                  "reporting_share", "dispersion", "population_at_risk")
+                  "flight_hazard", "refugee_share", "reporting_share", "dispersion",
+                  "population_at_risk")
 
 
 
@@ -79,8 +96,8 @@ class EvidenceArrays:
 
     @classmethod
     def from_observations(cls, obs: list[Observation]) -> EvidenceArrays:
-        death = [o for o in obs if o.quantity != "displaced"]
-        disp = [o for o in obs if o.quantity == "displaced"]
+        death = [o for o in obs if o.quantity in DEATH_QUANTITIES]
+        disp = [o for o in obs if o.quantity not in DEATH_QUANTITIES]
         start, width, comp = [], [], []
         for o in death:
             if math.isinf(o.high):  # P(Y >= low) = 1 - P(Y <= low - 1)
@@ -140,44 +157,76 @@ class NowcastModel:
         self.n_days = config.episode.observed_days
         self.reporting = list(config.reporting)
         self.evidence = EvidenceArrays.from_observations(observations(config))
+        self.episode_priors = episode_priors(config)
+        self.priors = self.episode_priors.priors
+        ev = self.evidence
+        self.subsets = sorted({o.subset for o in ev.death + ev.disp if o.subset})
+        self.has_injured = any(o.quantity == "injured" for o in ev.death)
         self.model = self._build()
         self._compiled = None
 
     # -- model ---------------------------------------------------------------------------------
+    def _membership(self, obs: list[Observation]) -> np.ndarray:
+        """(obs, region) 1 where the figure covers the region."""
+        return np.array([[r in o.covered for r in self.regions] for o in obs], dtype="float64")
+
     def _build(self) -> pm.Model:
-        cfg, ev, T = self.config, self.evidence, self.n_days
+        cfg, ev, T, priors = self.config, self.evidence, self.n_days, self.priors
         coords = {"region": self.regions, "day": np.arange(T), "reporting": self.reporting,
                   "evidence": ev.ids, "death_evidence": [o.evidence_id for o in ev.death],
-                  "displacement_evidence": [o.evidence_id for o in ev.disp]}
+                  "displacement_evidence": [o.evidence_id for o in ev.disp],
+                  "subset": self.subsets}
         pop_mu, pop_sigma = _population_prior(cfg, cfg.lexicon)
         with pm.Model(coords=coords) as model:
-            lam, _ = latent_intensity(T, PRIORS, series_dim="region", time_dim="day")
+            lam, _ = latent_intensity(T, priors, series_dim="region", time_dim="day")
             pm.Deterministic("intensity_at_origin", lam[:, -1], dims="region")
-            civ = _beta("civilian_share", PRIORS["civilian_share"].spec, dims="region")
-            size = _lognormal("dispersion", PRIORS["dispersion"])
-            ratio = _lognormal("displacement_per_death", PRIORS["displacement_per_death"])
+            civ = _beta("civilian_share", priors["civilian_share"].spec, dims="region")
+            size = _lognormal("dispersion", priors["dispersion"])
+            ratio = _lognormal("displacement_per_death", priors["displacement_per_death"])
+            flight = _lognormal("flight_hazard", priors["flight_hazard"], dims="region")
+            refugee = _beta("refugee_share", priors["refugee_share"].spec, dims="region")
+            wounded = (_lognormal("wounded_to_killed", priors["wounded_to_killed"])
+                       if self.has_injured else pt.as_tensor_variable(1.0))
             pop = pm.LogNormal("population_at_risk", mu=pop_mu, sigma=pop_sigma, dims="region")
             share = pm.Beta("reporting_share",
                             alpha=[cfg.reporting[p].share.alpha_beta[0] for p in self.reporting],
                             beta=[cfg.reporting[p].share.alpha_beta[1] for p in self.reporting],
                             dims="reporting")
-            cum_lam = pt.cumsum(lam, axis=1)
-            pm.Deterministic("displaced_at_origin",
-                             pop * (1 - pt.exp(-ratio * cum_lam[:, -1] / pop)), dims="region")
+            subset_share = (pm.Beta("subset_share",
+                                    alpha=[cfg.subsets[s].share.alpha_beta[0] for s in self.subsets],
+                                    beta=[cfg.subsets[s].share.alpha_beta[1] for s in self.subsets],
+                                    dims="subset")
+                            if self.subsets else None)
+            # Cumulative displacement hazard by the end of each day: deaths-driven and own flight.
+            hazard = ratio * lam / pop[:, None] + flight[:, None]
+            cum_hazard = pt.cumsum(hazard, axis=1)
+            displaced = pm.Deterministic("displaced_at_origin",
+                                         pop * (1 - pt.exp(-cum_hazard[:, -1])), dims="region")
+            pm.Deterministic("refugees_at_origin", refugee * displaced, dims="region")
+
+            def thinning(obs):
+                p_idx = np.array([self.reporting.index(o.reporting) for o in obs])
+                out = share[p_idx]
+                if subset_share is not None:
+                    s_idx = np.array([self.subsets.index(o.subset) if o.subset else 0
+                                      for o in obs])
+                    has = np.array([o.subset is not None for o in obs], dtype="float64")
+                    out = out * (has * subset_share[s_idx] + (1 - has))
+                return out
 
             expected = []
             if ev.death:
-                r_idx = np.array([self.regions.index(o.region) for o in ev.death])
+                member = self._membership(ev.death)
                 q_idx = np.array([QUANTITY_CODE[o.quantity] for o in ev.death])
-                p_idx = np.array([self.reporting.index(o.reporting) for o in ev.death])
                 window = np.array([[o.first_day <= t <= o.last_day for t in range(T)]
                                    for o in ev.death], dtype="float64")
-                cat = pt.stack([civ, 1 - civ, pt.ones_like(civ)])  # (quantity, region)
-                series = cat[q_idx, r_idx][:, None] * lam[r_idx]  # (obs, day)
-                true_mean = (window * series).sum(axis=1)
-                true_sq = (window * series**2).sum(axis=1)
+                cat = pt.stack([civ, 1 - civ, pt.ones_like(civ), wounded * pt.ones_like(civ)])
+                coef = member * cat[q_idx]  # (obs, region): the quantity per all-actor death
+                true_mean = (window * pt.dot(coef, lam)).sum(axis=1)
+                # Variance of a sum of independent negative binomials over regions and days.
+                true_sq = (window * pt.dot(coef**2, lam**2)).sum(axis=1)
                 obs_size = size * true_mean**2 / true_sq
-                rep_mean = share[p_idx] * true_mean
+                rep_mean = thinning(ev.death) * true_mean
                 values, mask = ev.grid()
                 grid = pm.Data("death_grid", values)
                 grid_mask = pm.Data("death_grid_mask", mask)
@@ -189,16 +238,18 @@ class NowcastModel:
                 pm.Potential("death_evidence_loglik", death_logp.sum())
                 expected.append(true_mean)
             if ev.disp:
-                r_idx = np.array([self.regions.index(o.region) for o in ev.disp])
-                p_idx = np.array([self.reporting.index(o.reporting) for o in ev.disp])
+                member = self._membership(ev.disp)
+                is_refugees = np.array([o.quantity == "refugees" for o in ev.disp],
+                                       dtype="float64")[:, None]
                 first_day = np.array([o.first_day for o in ev.disp])
                 last_day = np.array([o.last_day for o in ev.disp])
-                padded = pt.concatenate([pt.zeros((len(self.regions), 1)), cum_lam], axis=1)
-                before = padded[r_idx, first_day]
-                through = padded[r_idx, last_day + 1]
-                p = pop[r_idx]
-                true_disp = p * (pt.exp(-ratio * before / p) - pt.exp(-ratio * through / p))
-                loc = pt.log(share[p_idx] * true_disp)
+                padded = pt.concatenate([pt.zeros((len(self.regions), 1)), cum_hazard], axis=1)
+                before = padded[:, first_day].T  # (obs, region)
+                through = padded[:, last_day + 1].T
+                per_region = pop[None, :] * (pt.exp(-before) - pt.exp(-through))
+                counted = member * (is_refugees * refugee[None, :] + (1 - is_refugees))
+                true_disp = (counted * per_region).sum(axis=1)
+                loc = pt.log(thinning(ev.disp) * true_disp)
                 log_low = pm.Data("disp_log_low", ev.disp_log_low)
                 log_high = pm.Data("disp_log_high", ev.disp_log_high)
                 s = DISPLACEMENT_REPORT_LOG_SD
@@ -279,10 +330,19 @@ class NowcastModel:
     # -- predictive --------------------------------------------------------------------------------
     def simulate_reports(self, params: xr.Dataset, rng: np.random.Generator) -> np.ndarray:
         """Reported values each piece of evidence would show, for each draw in ``params``
-        (dims chain, draw): shape (chain, draw, evidence)."""
+        (dims chain, draw): shape (chain, draw, evidence). The same observation model as the
+        likelihood (see the module docstring)."""
         ev = self.evidence
         expected = params["expected_true_count"].values  # (c, d, evidence)
         share = params["reporting_share"].values
+        subset = params["subset_share"].values if self.subsets else None
+
+        def thin(o):
+            out = share[..., self.reporting.index(o.reporting)]
+            if o.subset is not None:
+                out = out * subset[..., self.subsets.index(o.subset)]
+            return out
+
         out = np.empty(expected.shape)
         n_death = len(ev.death)
         if n_death:
@@ -290,18 +350,22 @@ class NowcastModel:
             lam = params["intensity"].values  # (c, d, region, day)
             civ = params["civilian_share"].values
             size = params["dispersion"].values
+            wounded = (params["wounded_to_killed"].values[..., None] if self.has_injured
+                       else np.ones_like(civ))
+            factors = np.stack([civ, 1 - civ, np.ones_like(civ), wounded * np.ones_like(civ)])
+            member = self._membership(ev.death)
             for i, o in enumerate(ev.death):
-                r = self.regions.index(o.region)
-                f = {0: civ[..., r], 1: 1 - civ[..., r], 2: np.ones_like(civ[..., r])}[QUANTITY_CODE[o.quantity]]
+                coef = member[i] * factors[QUANTITY_CODE[o.quantity]]  # (c, d, region)
                 w = (np.arange(T) >= o.first_day) & (np.arange(T) <= o.last_day)
-                series = f[..., None] * lam[..., r, :] * w
-                m = series.sum(-1)
-                k = size * m**2 / (series**2).sum(-1)
-                mean = share[..., self.reporting.index(o.reporting)] * m
+                series = coef[..., None] * lam * w  # (c, d, region, day)
+                m = series.sum((-1, -2))
+                k = size * m**2 / (series**2).sum((-1, -2))
+                mean = thin(o) * m
                 out[..., i] = rng.negative_binomial(k, k / (k + mean))
         for j, o in enumerate(ev.disp):
-            mean = share[..., self.reporting.index(o.reporting)] * expected[..., n_death + j]
-            out[..., n_death + j] = np.round(mean * rng.lognormal(0, DISPLACEMENT_REPORT_LOG_SD, mean.shape))
+            mean = thin(o) * expected[..., n_death + j]
+            out[..., n_death + j] = np.round(mean * rng.lognormal(0, DISPLACEMENT_REPORT_LOG_SD,
+                                                                  mean.shape))
         return out
 
     def state_for_seed(self, posterior: xr.Dataset, seed: int) -> NowcastState:
@@ -338,11 +402,9 @@ class NowcastModel:
             population_at_risk=post["population_at_risk"].values,
             displaced_at_origin=post["displaced_at_origin"].values,
             deaths_to_origin=np.stack([civ_deaths, comb_deaths], axis=-1).astype("float64"),
-            # displacement's own driver and border crossings: not yet in the nowcast (zero
-            # flight hazard reproduces the deaths-only displacement; no refugees counted)
-            flight_hazard=np.zeros((lam.shape[0], R)),
-            refugee_share=np.zeros((lam.shape[0], R)),
-            refugees_at_origin=np.zeros((lam.shape[0], R)),
+            flight_hazard=post["flight_hazard"].values,
+            refugee_share=post["refugee_share"].values,
+            refugees_at_origin=post["refugees_at_origin"].values,
         )
 
 
@@ -409,6 +471,8 @@ def fit_nowcast(config: Config, *, seed: int | None = None, sampler: str | None 
         }, coords=coords),
     )
     idata.attrs["key_parameters"] = list(KEY_PARAMETERS)
+    idata.attrs["priors"] = [dict(row) for row in model.episode_priors.table()]
+    idata.attrs["prior_messages"] = list(model.episode_priors.messages)
     diagnostics = diagnose(idata.posterior, idata.sample_stats, sampler)
     state = model.state_for_seed(idata.posterior, seed)
     return NowcastFit(idata=idata, state=state, diagnostics=diagnostics, seconds=times)

@@ -450,10 +450,7 @@ def _with(d: DerivedPriors, message: str, **changes) -> DerivedPriors:
     return replace(d, messages=(*d.messages, message), **changes)
 
 
-PRIORS: dict[str, Prior] = derive_priors("SYR", "2024-12-01").priors
-"""The shipped Syria episode's priors (origin 2024-12-01) from the stored figures, for code that
-reads priors without a country."""
-
+# The Syria-only constants these replace, for the comparison printout (--previous).
 PREVIOUS_PRIORS = {"intensity_at_origin": "3.3 - 200.1", "trend": "sd 0.05",
                    "persistence": "0.5 - 0.97", "innovation_sd": "0.05 - 0.3",
                    "dispersion": "1 - 20", "civilian_share": "0.15 - 0.7",

@@ -201,16 +201,18 @@ def headline_horizons(result: RunResult) -> list[int]:
 # What informs the nowcast: evidence or the prior alone; reports the prior did not expect
 
 INFORMED_BY = {
-    "deaths": ("deaths", "civilian_deaths", "combatant_deaths"),
+    "deaths": ("deaths", "civilian_deaths", "combatant_deaths", "injured"),
     "civilian_deaths": ("civilian_deaths",),
-    "displaced": ("displaced",),
+    "displaced": ("displaced", "refugees"),
 }
 """Nowcast quantity -> evidence quantities that inform it directly in the same region."""
 PRIOR_CONTRADICTED = {
     "deaths": "intensity_at_origin",
     "civilian_deaths": "intensity_at_origin x civilian_share",
     "combatant_deaths": "intensity_at_origin x (1 - civilian_share)",
-    "displaced": "displacement_per_death (with intensity_at_origin)",
+    "injured": "intensity_at_origin x wounded_to_killed",
+    "displaced": "displacement_per_death (with intensity_at_origin) and flight_hazard",
+    "refugees": "refugee_share x displacement (displacement_per_death, flight_hazard)",
 }
 """Evidence quantity -> the priors that set its prior predictive (with the reporting share)."""
 CONFLICT_LEVEL = 0.99
@@ -224,12 +226,14 @@ def information_sources(idata: az.InferenceData) -> pd.DataFrame:
     shared parameters and the prior speak for it)."""
     cd = idata.constant_data
     quantity = [str(q) for q in cd["evidence_quantity"].values]
-    region = [str(r) for r in cd["evidence_region"].values]
     regions = [str(r) for r in idata.posterior["region"].values]
+    # a figure over several regions ('a+b', or 'all') informs each of them (their sum)
+    covers = [regions if str(r) == "all" else str(r).split("+")
+              for r in cd["evidence_region"].values]
     rows = []
     for r in regions:
         for q, sources in INFORMED_BY.items():
-            n = sum(1 for qq, rr in zip(quantity, region, strict=True) if rr == r and qq in sources)
+            n = sum(1 for qq, cc in zip(quantity, covers, strict=True) if r in cc and qq in sources)
             rows.append({"region": r, "quantity": q, "reports": n,
                          "informed_by": "evidence" if n else "prior only"})
     return pd.DataFrame(rows)
