@@ -92,7 +92,8 @@ def synthetic_forecast(
         np.floor(0.5 * deaths_to_origin[None, :, None, :]) + np.cumsum(civilian, axis=2),
         stock,
         displaced_at_origin[None, :, None, :] + np.cumsum(flow, axis=2),
-    ], axis=3)  # (s, n, h, target, r)
+        np.round(0.1 * (displaced_at_origin[None, :, None, :] + np.cumsum(flow, axis=2))),
+    ][:len(TARGETS)], axis=3)  # (s, n, h, target, r); refugees: a tenth of the movements
     forecast = np.concatenate([by_target, by_target.sum(axis=4, keepdims=True)], axis=4)
 
     names = list(scenarios)

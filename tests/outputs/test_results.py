@@ -38,6 +38,7 @@ from models.outputs.store import RunIntegrityError, list_runs, load_run
 from models.outputs.views import monthly_deaths
 from models.outputs.write import write_run
 from models.progress import Progress, progress_enabled
+from models.vocabulary import TARGETS
 from scenarios.loader import config_hash
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,9 +113,9 @@ def test_quantiles_csv_is_hubverse_long_format(run):
     assert sorted(q["horizon"].unique()) == list(range(1, HORIZON + 1))
     assert set(q["location"]) == {"SY-HL", "SY-ID", "all"}  # ISO 3166-2 codes from the config
     assert set(q["scenario_id"]) == {"escalation", "baseline", "mixture"}
-    assert set(q["target"]) == {"cum_deaths", "cum_civilian_deaths", "displaced", "cum_displaced"}
+    assert set(q["target"]) == set(TARGETS)
     assert set(q["origin_date"]) == {"2024-12-01"}
-    assert len(q) == 3 * 3 * 4 * HORIZON * 24
+    assert len(q) == 3 * 3 * len(TARGETS) * HORIZON * 24
     assert not q.duplicated(["scenario_id", "location", "target", "horizon", "output_type",
                              "output_type_id"]).any()
 
@@ -157,7 +158,7 @@ def test_samples_parquet_is_joint_hubverse_sample_format(run):
     s = pd.read_parquet(run_dir / "samples.parquet")
     assert tuple(s.columns) == HUBVERSE_COLUMNS
     assert set(s["output_type"].astype(str)) == {"sample"}
-    n_scen, n_loc, n_tgt = 3, 3, 4
+    n_scen, n_loc, n_tgt = 3, 3, len(TARGETS)
     assert len(s) == n_scen * n_loc * n_tgt * DRAWS * HORIZON
     fc = result.forecast["forecast"]
     # One output_type_id is one trajectory: the rows of draw 17 over horizons are that draw.
