@@ -22,6 +22,7 @@ from models.progress import Progress
 from models.runtime import peak_memory_mb
 from models.simulation.engine import simulate_scenarios
 from scenarios.compose import Comparison, compose
+from scenarios.schema import DRAWS_RANGE
 
 __all__ = ["RUN_BYTES_FIXED", "RUN_BYTES_PER_DRAW_DAY_SCENARIO", "ResourceLimitError",
            "available_memory_bytes", "check_memory", "run_scenarios"]
@@ -34,8 +35,6 @@ float32 forecast array holds 49 B of it; summaries, the samples table and plots 
 rounded up."""
 RUN_BYTES_FIXED = 1.3e9
 """Peak of a small run: interpreter, PyMC/ArviZ imports, the compiled nowcast (~1.1 GB measured)."""
-DRAWS_RANGE = (100, 1_000_000)
-"""Monte Carlo draws a run accepts (the config's ``forecast.draws`` has the same bounds)."""
 
 
 class ResourceLimitError(ValueError):

@@ -44,6 +44,8 @@ DEATH_QUANTITIES = ("civilian_deaths", "combatant_deaths", "deaths", "injured")
 ALL_REGIONS = "all"
 """``region: all`` in evidence: a figure over every region of the episode."""
 
+DRAWS_RANGE = (100, 1_000_000)
+"""Monte Carlo draws a run accepts, from a config or a command line."""
 OUTPUT_FORMATS = ("netcdf", "csv", "parquet", "plots", "report")
 SAMPLERS = ("nutpie", "pymc")
 Id = str
@@ -367,7 +369,8 @@ class Forecast(Strict):
     """Monte Carlo settings (``forecast:``): ``draws`` always means Monte Carlo draws."""
 
     horizon_days: int = Field(ge=1, le=730)
-    draws: int = Field(ge=100, le=1_000_000, description="Monte Carlo draws per scenario")
+    draws: int = Field(ge=DRAWS_RANGE[0], le=DRAWS_RANGE[1],
+                       description="Monte Carlo draws per scenario")
     seed: int = Field(ge=0)
     scenario_weights: dict[Id, float] | None = None
 
