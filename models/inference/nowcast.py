@@ -47,6 +47,7 @@ country's data by :mod:`models.inference.priors`, event-model judgements, config
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -471,8 +472,9 @@ def fit_nowcast(config: Config, *, seed: int | None = None, sampler: str | None 
         }, coords=coords),
     )
     idata.attrs["key_parameters"] = list(KEY_PARAMETERS)
-    idata.attrs["priors"] = [dict(row) for row in model.episode_priors.table()]
-    idata.attrs["prior_messages"] = list(model.episode_priors.messages)
+    # JSON text: netCDF attributes hold strings and numbers, not records
+    idata.attrs["priors"] = json.dumps(model.episode_priors.table())
+    idata.attrs["prior_messages"] = json.dumps(list(model.episode_priors.messages))
     diagnostics = diagnose(idata.posterior, idata.sample_stats, sampler)
     state = model.state_for_seed(idata.posterior, seed)
     return NowcastFit(idata=idata, state=state, diagnostics=diagnostics, seconds=times)
