@@ -5,25 +5,37 @@ problem is reported at once, one line each, naming the file, the line of the off
 key path and what is expected, the way :mod:`scenarios.loader` reports scenario configs::
 
     schema_version: 1
-    name: syria-monthly
+    name: sudan-monthly
     data:
-      path: ../../shared/data/views_syria_monthly_ged_1990_2024.csv   # relative to THIS file
-      country: 220                       # ViEWS country_id or name (UCDP GED: name or GW code)
-    origins: {first: 2014-01, last: 2023-04, step_months: 1}
-    model: {name: latent_nb, window_months: 24, trend_damping: 0.8}
+      country: SDN                       # ISO alpha-3 (or a ViEWS country_id, or a name)
+      # path: ...                        # default: the all-country ViEWS panel
+    origins: {first: 2020-01, last: 2023-04, step_months: 1}
+    model: {name: latent_nb, window_months: 24, trend_damping: 0.8, priors: rule}
     forecast: {horizons: 12, draws: 1000, seed: 20241127}      # Monte Carlo draws per forecast
-    sampler: {backend: nutpie, chains: 2, tune: 500, posterior_draws: 500, target_accept: 0.95}
+    sampler: {backend: nutpie, chains: 4, tune: 1000, posterior_draws: 1000, target_accept: 0.99}
     benchmarks: [zero, last, conflictology, bootstrap]
     quick: {origins: 3, draws: 200, tune: 200, posterior_draws: 100}
+
+A cross-country backtest names a list instead (``data.countries: [AFG, CMR, ...]``): the same
+settings are run for every country in turn and scored per country
+(``docs/cross-country-backtest.md``). ``data.country`` and ``data.countries`` exclude each other.
+
+Countries: an ISO 3166-1 alpha-3 code (any case; unknown codes get a "did you mean"), a ViEWS
+``country_id`` (an integer) or a name; a name the shipped code table knows
+(:mod:`scenarios.geography`) is replaced by its ISO code, another name is matched against the
+data file's own country names.
 
 ``draws`` means Monte Carlo draws and ``posterior_draws`` NUTS draws per chain, as in scenario
 configs; the first layout's ``forecast.samples``, ``sampler.draws``, ``sampler.name`` and
 ``quick.samples`` are refused with their new names (:data:`RENAMED_KEYS`).
 
-Paths: a relative ``data.path`` is resolved against the directory of the config file (as
-``extends`` is in scenario configs), so a config works from any working directory. Without
-``data.path`` the backtest reads the project's Syria file, ``../shared/data/...`` beside the
-repository root (:data:`DEFAULT_DATA_FILE`).
+Paths: a relative ``data.path`` (and ``data.pool``) is resolved against the directory of the
+config file (as ``extends`` is in scenario configs), so a config works from any working
+directory. Without ``data.path`` the backtest reads the all-country ViEWS panel,
+``../shared/data/views_cm_ged_all_countries_2018_2024.csv`` beside the repository root
+(:data:`DEFAULT_DATA_FILE`), which holds every country; a longer file of one country (e.g.
+Syria's 1990-2024 file) is used when named. ``data.pool`` is the all-country panel the priors'
+cross-country pool is drawn from (default the same panel).
 
 An origin is a month (``YYYY-MM``): the forecast is made with the data of that month and
 earlier, and horizon ``h`` is the month ``h`` months after it.
@@ -47,6 +59,8 @@ from pydantic import (
     model_validator,
 )
 
+from scenarios.geography import countries as country_table
+from scenarios.geography import resolve_country
 from scenarios.months import month_id
 from scenarios.yaml_source import ConfigError, config_hash, format_errors, locate, read_yaml
 
@@ -60,8 +74,10 @@ __all__ = [
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA_FILE = REPO_ROOT.parent / "shared" / "data" / "views_syria_monthly_ged_1990_2024.csv"
-"""The Syria country-month file used when a config gives no ``data.path``."""
+DEFAULT_DATA_FILE = (REPO_ROOT.parent / "shared" / "data"
+                     / "views_cm_ged_all_countries_2018_2024.csv")
+"""The all-country ViEWS panel (2018-01..2024-04), used when a config gives no ``data.path``
+and as the priors' cross-country pool when it gives no ``data.pool``."""
 
 BENCHMARK_NAMES = ("zero", "last", "conflictology", "bootstrap")
 """The ViEWS benchmark models (:data:`models.evaluation.reference_forecasts.REFERENCE_MODELS`)."""
@@ -94,19 +110,51 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _country(value: object) -> int | str:
+    """A country as given: an ISO alpha-3 code (returned in upper case; unknown: ValueError with
+    a "did you mean"), a ViEWS ``country_id`` (int) or a name (the table's ISO code if the shipped
+    table knows the name, else the name, matched against the data file later)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"give an ISO alpha-3 code, a ViEWS country_id or a name, got {value!r}")
+    if isinstance(value, int):
+        return value
+    text = value.strip()
+    if not text:
+        raise ValueError("give a country id or name")
+    if len(text) == 3 and text.isalpha():
+        return resolve_country(text).iso3  # ValueError with "did you mean"
+    by_name = {c.name.casefold(): c.iso3 for c in country_table().values()}
+    return by_name.get(text.casefold(), text)
+
+
+Country = Annotated[int | str, BeforeValidator(_country)]
+
+
 class DataSection(_Section):
     path: str | None = None
     """CSV or parquet: a ViEWS country-month file or a UCDP GED event file (relative to the
-    config file's directory). None: :data:`DEFAULT_DATA_FILE`."""
-    country: int | str = 220
-    """The unit to forecast: ViEWS ``country_id`` or name (ViEWS file), GW code or name (GED)."""
+    config file's directory). None: :data:`DEFAULT_DATA_FILE` (every country)."""
+    country: Country | None = None
+    """The unit to forecast: ISO alpha-3 code, ViEWS ``country_id`` or name."""
+    countries: list[Country] | None = Field(default=None, min_length=1)
+    """Several units, each backtested with the same settings and scored on its own."""
+    pool: str | None = None
+    """The all-country ViEWS panel the priors' cross-country pool comes from (``model.priors:
+    rule``). None: :data:`DEFAULT_DATA_FILE`."""
 
-    @field_validator("country")
-    @classmethod
-    def _country_given(cls, v):
-        if isinstance(v, str) and not v.strip():
-            raise ValueError("give a country id or name")
-        return v
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.country is None) == (self.countries is None):
+            raise ValueError("give either 'country' (one unit) or 'countries' (a list)")
+        if self.countries is not None:
+            dup = sorted({str(c) for c in self.countries if self.countries.count(c) > 1})
+            if dup:
+                raise ValueError(f"countries listed more than once: {', '.join(dup)}")
+        return self
+
+    def units(self) -> list[int | str]:
+        """The countries to backtest, in the config's order."""
+        return [self.country] if self.country is not None else list(self.countries)
 
 
 class OriginsSection(_Section):
@@ -140,6 +188,11 @@ class ModelSection(_Section):
     path starts at one innovation, the event model's form) or ``mean`` (the path is centred on
     its window mean, so the level parameter is identified; see
     :func:`models.inference.latent.latent_intensity`)."""
+    priors: Literal["rule", "weak"] = "rule"
+    """``rule``: the level and trend priors derived at each origin from the data up to it, the
+    country's own partially pooled with the cross-country pool
+    (:class:`models.inference.monthly.MonthlyPriorRule`); ``weak``: the fixed, data-free weak
+    priors (:data:`models.inference.monthly.WEAK_PRIORS`)."""
 
 
 class ForecastSection(_Section):
@@ -208,7 +261,7 @@ class BacktestConfig(_Section):
     schema_version: Literal[1]
     name: str = Field(min_length=1)
     description: str = ""
-    data: DataSection = DataSection()
+    data: DataSection
     origins: OriginsSection
     model: ModelSection = ModelSection()
     forecast: ForecastSection = ForecastSection()
@@ -241,6 +294,9 @@ class LoadedBacktest:
     path: Path
     data_path: Path
     """``data.path`` resolved (absolute)."""
+    pool_path: Path
+    """``data.pool`` resolved (absolute): the panel of the priors' cross-country pool (a named
+    pool must exist; the default may be absent, and the priors then say so)."""
     lines: dict = field(repr=False)
     """Key path -> (file, line), to point data-dependent errors at the key that caused them."""
     resolved: dict = field(repr=False)
@@ -264,14 +320,14 @@ def load_backtest_config(path: str | Path) -> LoadedBacktest:
         config = BacktestConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError(format_errors(err, lines, BacktestConfig)) from None
-    if config.data.path is None:
-        data_path = DEFAULT_DATA_FILE
-    else:
-        data_path = (path.resolve().parent / config.data.path).resolve()
-    if not data_path.is_file():
-        where = locate(("data", "path"), lines)
-        raise ConfigError([f"{where}: data -> path: file not found: {data_path} (relative paths "
-                           "are resolved against the config file's directory)"])
+    base = path.resolve().parent
+    data_path, pool_path = ((DEFAULT_DATA_FILE if p is None else (base / p).resolve())
+                            for p in (config.data.path, config.data.pool))
+    for key, file in (("path", data_path), ("pool", pool_path)):
+        if not file.is_file() and (key == "path" or config.data.pool is not None):
+            where = locate(("data", key), lines)
+            raise ConfigError([f"{where}: data -> {key}: file not found: {file} (relative paths "
+                               "are resolved against the config file's directory)"])
     resolved = json.loads(config.model_dump_json())
-    return LoadedBacktest(config=config, path=path.resolve(), data_path=data_path, lines=lines,
-                          resolved=resolved)
+    return LoadedBacktest(config=config, path=path.resolve(), data_path=data_path,
+                          pool_path=pool_path, lines=lines, resolved=resolved)

@@ -1,8 +1,12 @@
-"""``python -m models.backtest CONFIG --out DIR [--quick] [--quiet]``: the rolling-origin
-backtest of a backtest config.
+"""``python -m models.backtest CONFIG --out DIR [--quick] [--quiet] [--countries A,B]``: the
+rolling-origin backtest of a backtest config.
 
 Parse the command line, call :func:`models.evaluation.backtest.backtest_from_config` and
-:func:`models.evaluation.backtest.write_outputs`, print the summary and where the outputs are.
+:func:`models.evaluation.backtest.write_outputs` (one country), or
+:func:`models.evaluation.backtest.backtest_countries` and
+:func:`models.evaluation.backtest.write_country_outputs` (a config with ``data.countries``;
+``--countries`` runs a subset), print the summary (the per-country table) and where the outputs
+are.
 
 Exit codes: 0 done; 2 bad input (config, data, an output directory that is not an earlier
 backtest output), one line per problem on stderr (file, line, key), no traceback; 130
@@ -33,6 +37,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true",
                    help="few origins and small draws (config section 'quick'), for CI")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--countries", metavar="A,B", type=lambda t: [c.strip().upper() for c in
+                                                                t.split(",") if c.strip()],
+                   help="with a config listing countries: run only these (ISO alpha-3 codes)")
     return p
 
 
@@ -42,14 +49,31 @@ def main(argv: list[str] | None = None) -> int:
     say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     try:
         from models.evaluation.backtest import (
+            backtest_countries,
             backtest_from_config,
             is_backtest_output,
             load_backtest_data,
+            units,
+            write_country_outputs,
             write_outputs,
         )
 
         loaded = load_backtest_config(args.config)
-        deaths = load_backtest_data(loaded, quick=args.quick)
+        several = loaded.config.data.countries is not None
+        if args.countries and not several:
+            raise ConfigError([f"--countries: {args.config} names one country "
+                               "(data.country); --countries needs data.countries"])
+        labels = [u.label for u in units(loaded)]
+        unknown = [c for c in args.countries or [] if c not in labels]
+        if unknown:
+            raise ConfigError([f"--countries: not in {args.config}: {', '.join(unknown)} "
+                               f"(the config lists {', '.join(labels)})"])
+        if several:
+            for u in units(loaded):
+                if args.countries is None or u.label in args.countries:
+                    load_backtest_data(loaded, quick=args.quick, unit=u)  # errors up front
+        else:
+            deaths = load_backtest_data(loaded, quick=args.quick)
         if not is_backtest_output(Path(args.out)):
             raise ConfigError([f"--out {args.out}: exists and is not a backtest output "
                                "directory; not overwriting it"])
@@ -58,9 +82,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {line}", file=sys.stderr)
         return 2
     try:
-        run = backtest_from_config(loaded, quick=args.quick, deaths=deaths, progress=say,
-                                   started=started)
-        out = write_outputs(run.result, Path(args.out), run.meta)
+        if several:
+            from scenarios.geography import countries
+
+            run = backtest_countries(loaded, quick=args.quick, only=args.countries,
+                                     progress=say, started=started)
+            names = {c.iso3: c.name for c in countries().values()}
+            out = write_country_outputs(run.runs, Path(args.out), run.meta, names)
+            report = out / "countries.md"
+        else:
+            run = backtest_from_config(loaded, quick=args.quick, deaths=deaths, progress=say,
+                                       started=started)
+            out = write_outputs(run.result, Path(args.out), run.meta)
+            report = out / "summary.md"
     except KeyboardInterrupt:
         print("interrupted; no results written", file=sys.stderr)
         return 130
@@ -68,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if not args.quiet:
-        print((out / "summary.md").read_text(encoding="utf-8"))
+        print(report.read_text(encoding="utf-8"))
         print(f"results: {out}")
     return 0
 

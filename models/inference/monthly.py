@@ -25,13 +25,18 @@ the event model's form) the path starts at one innovation and ``a`` and a persis
 form a ridge (NUTS R-hat and divergences, docs/backtest-tuning.md). The forecast starts from the
 centred deviation at the origin and reverts to the same trend line.
 
-Priors (:data:`MONTHLY_PRIORS`) are generic and weak, the same at every origin, so no data
-after an origin (nor any data at all) shape them; the data enter only through the likelihood of
-the window's months, all at or before the origin.
+Priors: the level (``intensity_at_origin``) and the trend come from the nowcast's rule applied
+at each origin to the data up to it (:class:`models.inference.monthly_priors.MonthlyPriorRule`:
+the country's own months partially pooled with the cross-country pool, in deaths per month), or
+are the fixed weak :data:`~models.inference.monthly_priors.WEAK_PRIORS`; persistence,
+innovation sd, dispersion (and the December factor) are monthly judgements, the same for every
+country (:data:`~models.inference.monthly_priors.JUDGEMENT_PRIORS`). The level and trend priors
+are data of the compiled model (``with_data``), so one compilation serves every origin and
+country; no data after an origin reach them.
 
 With ``model.december_effect`` the observation model gets one more term, a December reporting
 factor (``deaths ~ NegBin(lambda * exp(december_excess * is_december), size)``, prior in
-:data:`MONTHLY_PRIORS`): the latent intensity is untouched, the factor plays the part the
+:data:`~models.inference.monthly_priors.JUDGEMENT_PRIORS`): the latent intensity is untouched, the factor plays the part the
 reporting shares play in the event model. It is estimated at each origin from the Decembers in
 the window, and forecast Decembers get it too.
 
@@ -46,27 +51,38 @@ origin and the fit time added.
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
 from models.inference.diagnostics import convergence
+from models.inference.monthly_priors import (
+    JUDGEMENT_PRIORS,
+    WEAK_PRIORS,
+    MonthlyPriorRule,
+    MonthlyPriors,
+)
 from models.inference.priors import Prior
 from models.runtime import import_arviz
-from scenarios.distributions import Beta, LogNormal, Normal
 
 __all__ = [
     "DECEMBER",
+    "LEVEL_TREND",
     "MAX_LOG_INTENSITY",
     "MODEL_NAME",
     "MONTHLY_PRIORS",
     "POSTERIOR_VARS",
     "LatentNBForecaster",
     "MonthlyLatentModel",
+    "MonthlyPriorRule",
+    "MonthlyPriors",
     "OriginForecast",
     "forecast_paths",
     "is_december",
@@ -86,51 +102,12 @@ DECEMBER = 12
 
 # --- priors -----------------------------------------------------------------------------------
 
-MONTHLY_PRIORS: dict[str, Prior] = {
-    "intensity_at_origin": Prior(
-        LogNormal(dist="lognormal", low=1.0, high=20_000.0),
-        "Deaths per month in the unit at the origin on the trend line, without the AR deviation "
-        "(with model.ar_anchor: mean, the window's mean log-intensity carried along the trend "
-        "to the origin). Generic and weak: "
-        "90% interval from a nearly quiet month (1) to the worst country-months in UCDP data "
-        "(~20,000); log-scale sd 3.0, so the window's counts decide the level.",
-    ),
-    "trend": Prior(
-        Normal(dist="normal", mean=0.0, sd=0.03),
-        "Change of log-intensity per month. sd 0.03: a trend of 1 sd changes the level by a "
-        "factor 2 in two years, the pace of a war winding down or building up; faster changes "
-        "are left to the AR(1) deviations. Generic (not fitted to any unit).",
-    ),
-    "persistence": Prior(
-        Beta(dist="beta", low=0.2, high=0.9),
-        "Month-to-month AR(1) coefficient of deviations from the trend line: deviations that "
-        "last from weeks to several months. Kept below ~0.95 on purpose: with persistence near "
-        "1 the deviations become a second trend, the level and the deviations are not "
-        "identified in a two-year window, and NUTS diverges (seen in trial fits).",
-    ),
-    "innovation_sd": Prior(
-        LogNormal(dist="lognormal", low=0.05, high=1.0),
-        "sd of monthly log-intensity innovations: from months that resemble each other (5%) to "
-        "months that differ by a factor 2.7. Generic and wide.",
-    ),
-    "dispersion": Prior(
-        LogNormal(dist="lognormal", low=1.0, high=30.0),
-        "Negative-binomial size of a month's count given its intensity: from strongly "
-        "clustered months (size 1: a few mass-casualty events dominate) to near-Poisson noise "
-        "around the intensity (size 30: ~18% sd for large counts). Generic and wide.",
-    ),
-    "december_excess": Prior(
-        Normal(dist="normal", mean=0.0, sd=1.0),
-        "Log-ratio of a December's recorded deaths to the intensity (used with "
-        "model.december_effect). Syria's UCDP December counts 2012-2016 are 3-5 times the "
-        "months around them (Dec 2012: 14,153 after ~5,500/month; Dec 2013: 19,209 after "
-        "~4,800), visible in the data before the first origin (2014-01), presumably deaths "
-        "dated only to their year and placed at its end. sd 1 on the log scale: a year-end "
-        "factor between 1/5 and 5 at 90%, either sign, so windows without it estimate ~0.",
-    ),
-}
-"""Priors of ``latent_nb`` at monthly resolution, each with its basis. The same at every origin:
-nothing observed enters them, so they cannot leak data from after an origin."""
+MONTHLY_PRIORS: dict[str, Prior] = {**WEAK_PRIORS, **JUDGEMENT_PRIORS}
+"""The model's default priors: the weak data-free level and trend and the judgements (every
+fit may replace the level and trend, :meth:`MonthlyLatentModel.fit`)."""
+
+LEVEL_TREND = ("intensity_at_origin", "trend")
+"""The priors that are data of the compiled model (set per fit)."""
 
 # --- the model ----------------------------------------------------------------------------------
 
@@ -142,6 +119,8 @@ class MonthlyLatentModel:
     ``fit(counts)`` takes counts of shape ``(n_units, window)`` (deaths per month, oldest first,
     the last column the origin month) and returns posterior draws as flat arrays. ``anchor``
     (``"start"`` or ``"mean"``) is passed to :func:`models.inference.latent.latent_intensity`.
+    ``priors`` (default :data:`MONTHLY_PRIORS`) holds every prior; the level and trend priors
+    (:data:`LEVEL_TREND`) are data of the model, so each fit may give its own.
     """
 
     def __init__(self, window: int, *, n_units: int = 1, priors: dict[str, Prior] | None = None,
@@ -150,7 +129,7 @@ class MonthlyLatentModel:
         self.n_units = int(n_units)
         self.december_effect = bool(december_effect)
         self.anchor = anchor
-        self.priors = dict(MONTHLY_PRIORS if priors is None else priors)
+        self.priors = {**MONTHLY_PRIORS, **(priors or {})}
         self.model = self._build()
         self._compiled = None
         self.compile_seconds: float | None = None
@@ -165,7 +144,15 @@ class MonthlyLatentModel:
         with pm.Model(coords=coords) as model:
             deaths = pm.Data("monthly_deaths", np.zeros((self.n_units, self.window)),
                              dims=("unit", "month"))
-            lam, _ = latent_intensity(self.window, self.priors, series_dim="unit",
+            # Level and trend priors as data: set per fit (with_data), one compilation for all.
+            level = {k: pm.Data(f"prior_{k}", v, dims="unit")
+                     for k, v in self._prior_data(self.priors).items()}
+            priors = dict(self.priors) | {
+                "intensity_at_origin": Prior(SimpleNamespace(
+                    mu=level["log_intensity_mu"], sigma=level["log_intensity_sigma"]), ""),
+                "trend": Prior(SimpleNamespace(mean=level["trend_mean"],
+                                               sd=level["trend_sd"]), "")}
+            lam, _ = latent_intensity(self.window, priors, series_dim="unit",
                                       time_dim="month", anchor=self.anchor)
             size_spec = self.priors["dispersion"].spec
             size = pm.LogNormal("dispersion", mu=size_spec.mu, sigma=size_spec.sigma)
@@ -178,6 +165,13 @@ class MonthlyLatentModel:
                 mean = lam * pt.exp(excess[:, None] * december[None, :])
             pm.Potential("monthly_deaths_loglik", nb_logpmf(deaths, mean, size).sum())
         return model
+
+    def _prior_data(self, priors: dict[str, Prior]) -> dict[str, np.ndarray]:
+        """The level and trend priors as the model's data, one value per unit."""
+        i, t = priors["intensity_at_origin"].spec, priors["trend"].spec
+        return {k: np.full(self.n_units, float(v)) for k, v in (
+            ("log_intensity_mu", i.mu), ("log_intensity_sigma", i.sigma),
+            ("trend_mean", t.mean), ("trend_sd", t.sd))}
 
     def compiled(self):
         """The nutpie-compiled model (compiled on first use, then reused)."""
@@ -193,10 +187,11 @@ class MonthlyLatentModel:
 
     def fit(self, counts: np.ndarray, *, seed: int, chains: int, tune: int, posterior_draws: int,
             target_accept: float, is_december: np.ndarray | None = None,
-            ) -> tuple[dict[str, np.ndarray], dict]:
+            priors: dict[str, Prior] | None = None) -> tuple[dict[str, np.ndarray], dict]:
         """NUTS fit to ``counts`` ``(n_units, window)``: ``chains`` chains of ``tune`` warm-up
         and ``posterior_draws`` kept draws each. ``is_december`` ``(window,)`` marks the
-        window's Decembers (needed when the model has the December effect). Returns (posterior
+        window's Decembers (needed when the model has the December effect). ``priors``: this
+        fit's level and trend priors (default: the model's). Returns (posterior
         draws flattened over chains: ``a, trend, eps_origin`` (and ``december_excess``) of shape
         ``(n_posterior, n_units)``, ``persistence, innovation_sd, dispersion`` of shape
         ``(n_posterior,)``; :func:`monthly_diagnostics`)."""
@@ -207,7 +202,9 @@ class MonthlyLatentModel:
             raise ValueError(f"counts must have shape {(self.n_units, self.window)}, got {y.shape}")
         if not np.all(np.isfinite(y)) or np.any(y < 0) or np.any(y != np.round(y)):
             raise ValueError("counts must be finite non-negative whole numbers")
-        data = {"monthly_deaths": y}
+        level = self.priors | {k: v for k, v in (priors or {}).items() if k in LEVEL_TREND}
+        data = {"monthly_deaths": y} | {f"prior_{k}": v
+                                        for k, v in self._prior_data(level).items()}
         if self.december_effect:
             if is_december is None or np.shape(is_december) != (self.window,):
                 raise ValueError(f"is_december must have shape ({self.window},)")
@@ -320,18 +317,32 @@ class LatentNBForecaster:
     """``latent_nb`` as a backtest forecaster, ``forecaster(history, horizons, draws, seed)``:
     fit to the last ``window`` months of ``history`` (the frame
     :func:`models.data.series_as_of` returned at the origin: ``month_id, deaths``), forecast by
-    :func:`forecast_paths`. ``chains, tune, posterior_draws, target_accept``: NUTS settings."""
+    :func:`forecast_paths`. ``chains, tune, posterior_draws, target_accept``: NUTS settings.
+
+    ``prior_rule`` (e.g. :class:`MonthlyPriorRule`): called with the same history at every
+    origin, gives that fit's level and trend priors (:class:`MonthlyPriors`), recorded with the
+    fit's diagnostics; None: the model's fixed priors. :meth:`with_prior_rule` gives a
+    forecaster for another country that shares the compiled model."""
 
     def __init__(self, window: int, *, damping: float, chains: int, tune: int,
                  posterior_draws: int, target_accept: float,
                  priors: dict[str, Prior] | None = None, december_effect: bool = False,
-                 anchor: str = "start"):
+                 anchor: str = "start",
+                 prior_rule: Callable[[pd.DataFrame], MonthlyPriors] | None = None):
         self.model = MonthlyLatentModel(window, priors=priors, december_effect=december_effect,
                                         anchor=anchor)
         self.window = window
         self.damping = damping
         self.sampler = {"chains": chains, "tune": tune, "posterior_draws": posterior_draws,
                         "target_accept": target_accept}
+        self.prior_rule = prior_rule
+
+    def with_prior_rule(self, rule: Callable[[pd.DataFrame], MonthlyPriors] | None
+                        ) -> LatentNBForecaster:
+        """The same forecaster (the same compiled model) with another prior rule."""
+        other = copy.copy(self)
+        other.prior_rule = rule
+        return other
 
     def __call__(self, history: pd.DataFrame, horizons: int, draws: int,
                  seed: int) -> OriginForecast:
@@ -341,8 +352,13 @@ class LatentNBForecaster:
         months = history["month_id"].to_numpy()[-self.window:]
         targets = months[-1] + np.arange(1, horizons + 1)
         seeds = np.random.SeedSequence(seed).generate_state(2)
+        derived = None if self.prior_rule is None else self.prior_rule(history)
         params, diag = self.model.fit(counts[None, :], seed=int(seeds[0]),
-                                      is_december=is_december(months), **self.sampler)
+                                      is_december=is_december(months),
+                                      priors=None if derived is None else derived.priors,
+                                      **self.sampler)
+        if derived is not None:
+            diag = diag | derived.record()
         rng = np.random.default_rng(seeds[1])
         return OriginForecast(forecast_paths(params, horizons, draws, self.damping, rng,
                                              is_december=is_december(targets)), diag)
