@@ -29,7 +29,11 @@ Scores and where each definition comes from
   edges of ``evaluation/evaluate_submissions.py``: 0, 0.5, 2.5, 5.5, 10.5, 25.5, 50.5, 100.5,
   250.5, 500.5, 1000.5 and an open top bin (:data:`DEATH_BINS`). Because of the pseudo-draws,
   the score depends on ``n_samples``: compare models only at equal ``n_samples`` (ViEWS
-  required 1000).
+  required 1000), and on the bins: compare scores only on the same bins.
+  These edges were made for monthly counts. Episode totals (cumulative deaths and displacement
+  since the episode start, and the displaced stock) run into the thousands to millions, where
+  every ViEWS bin but the top one is empty and every forecast above 1000 gets the same score;
+  those are scored on :data:`CUMULATIVE_BINS` instead (half-decade bins from 1 to 10^8).
 * ``mis_90``: interval score of the central 90% interval (Gneiting & Raftery 2007), via
   :func:`scoringrules.interval_score`; its mean over observations is the ViEWS challenge's
   "mean interval score" (``IntervalScore.py`` there, ``prediction_interval_level=0.9`` in
@@ -41,6 +45,21 @@ Scores and where each definition comes from
   Biometrics 65:1254): ``F(y-) + V (F(y) - F(y-))`` with ``V ~ U(0, 1)`` and ``F`` the empirical
   CDF of the samples; uniform on (0, 1) when the forecast is calibrated. ``pit_lower = F(y-)``
   and ``pit_upper = F(y)`` give the non-randomized PIT histogram (:func:`pit_histogram`).
+
+Censored outcomes (only a set ``[low, high]`` is known: a reported range, "at least low" with
+``high = inf``, "at most high" with ``low = 0``) have no point value, so the scores above, which
+need one, are not defined for them. For these:
+
+* ``prob_in_set``: the forecast probability of the set, the share of draws in it (ends
+  included), e.g. ``P(X >= 900)``.
+* ``censored_log_score``: ``-log2`` of that probability with one pseudo-draw inside the set and
+  one outside, ``(k + 1) / (n + 2)`` (bits). This is the log score of the censored observation
+  (its likelihood is the probability of the set), proper for it as long as which set gets
+  reported does not depend on the forecast (censoring at random). A lower bound cannot penalise
+  a forecast that is too high, only one that is too low; an upper bound the reverse.
+* ``consistent_with_interval``: 1 if the set meets the central interval (the outcome may lie in
+  it), 0 if it lies wholly outside (a certain miss). Equal to ``coverage`` for an exact outcome;
+  for censored ones its mean is an upper bound on coverage.
 """
 
 from __future__ import annotations
@@ -51,10 +70,13 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "CUMULATIVE_BINS",
     "DEATH_BINS",
     "DISPLACEMENT_BINS",
     "METRICS",
     "binned_log_score",
+    "censored_log_score",
+    "consistent_with_interval",
     "coverage",
     "crps",
     "interval_bounds",
@@ -63,6 +85,7 @@ __all__ = [
     "pit",
     "pit_bounds",
     "pit_histogram",
+    "prob_in_set",
     "score_samples",
     "summarise_scores",
 ]
@@ -80,6 +103,20 @@ DISPLACEMENT_BINS = (
 continue in the same 1-2.5-5 steps per decade up to one million, then an open top bin (20 bins).
 Not a ViEWS convention (ViEWS scores deaths only); chosen so that displacement counts of a
 city-scale offensive (10^4-10^6 people) fall in distinct bins rather than all in the top one."""
+
+CUMULATIVE_BINS = (0.0, 0.5, *(10.0 ** (k / 2) for k in range(1, 17)), np.inf)
+"""Bin edges for episode totals (cumulative counts since the episode start, and the displaced
+stock): a zero bin ``[0, 0.5)``, ``[0.5, 10^0.5)``, then one bin per half decade
+``[10^(k/2), 10^((k+1)/2))`` up to ``10^8``, and an open top bin ``>= 10^8`` (18 bins). For
+whole numbers: {0}, 1-3, 4-9, 10-31, 32-99, 100-316, 317-999, 1000-3162, 3163-9999, ...
+
+Why these: equal widths on the log scale score an error by a given factor alike at every size
+(a forecast of 300 for an outcome of 3000 as one of 30,000 for 300,000), which the ViEWS edges
+(made for monthly counts, open above 1000) cannot do for totals in the thousands. A half decade
+(a factor of 3.16) is our choice of width: reported totals of one episode often differ by a
+factor of two or so, so finer bins would mostly score reporting noise, and it leaves a forecast
+of 1000 draws many draws in each bin it occupies; a decade per bin would put forecasts a factor
+of three apart in one bin. 10^8 is above any population concerned. Not a ViEWS convention."""
 
 METRICS = ("crps", "log_score", "binned_log_score", "mis_90", "interval_score_50",
            "coverage_50", "coverage_90", "pit")
@@ -256,6 +293,57 @@ def pit_histogram(pit_lower, pit_upper, n_bins: int = 10) -> np.ndarray:
     return np.diff(cdf.mean(axis=0))
 
 
+# --- censored outcomes ------------------------------------------------------------------------
+
+
+def _check_set(samples, low, high) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Samples ``(n_obs, n_samples)`` and the ends of each outcome's set ``[low, high]``, each
+    ``(n_obs,)``: ``high = inf`` for "at least low", ``low = 0`` (or ``-inf``) for "at most
+    high", ``low == high`` for an exact outcome."""
+    lo = np.atleast_1d(np.asarray(low, dtype=float))
+    hi = np.atleast_1d(np.asarray(high, dtype=float))
+    if hi.shape != lo.shape:
+        raise ValueError(f"low and high must have the same shape, got {lo.shape} and {hi.shape}")
+    x, _ = _check(samples, np.zeros(lo.shape))
+    if np.any(np.isnan(lo) | np.isnan(hi) | (lo == np.inf) | (hi == -np.inf)):
+        raise ValueError("low and high must be numbers (low may be -inf, high +inf)")
+    if np.any(lo > hi):
+        raise ValueError("low is above high")
+    return x, lo, hi
+
+
+def prob_in_set(samples, low, high) -> np.ndarray:
+    """The forecast probability of the reported set ``[low, high]`` (ends included): the share
+    of draws in it. ``high = inf`` gives ``P(X >= low)``, ``low = 0`` gives ``P(X <= high)``."""
+    x, lo, hi = _check_set(samples, low, high)
+    return ((x >= lo[:, None]) & (x <= hi[:, None])).mean(axis=1)
+
+
+def censored_log_score(samples, low, high) -> np.ndarray:
+    """Log score of a censored outcome (bits): ``-log2((k + 1) / (n + 2))``, ``k`` of the ``n``
+    draws in ``[low, high]``.
+
+    The negative log of the forecast probability of the set the outcome is known to lie in,
+    i.e. the log score of the interval-censored observation (the censored likelihood). The
+    probability is estimated from the draws with one pseudo-draw inside the set and one outside
+    (the two-category form of the ViEWS one-pseudo-draw-per-bin rule), so a set without draws
+    scores ``log2(n + 2)``, finite, and a set holding every draw a little above 0.
+    """
+    x, lo, hi = _check_set(samples, low, high)
+    k = ((x >= lo[:, None]) & (x <= hi[:, None])).sum(axis=1)
+    return -np.log2((k + 1.0) / (x.shape[1] + 2.0))
+
+
+def consistent_with_interval(samples, low, high, level: float = 0.9) -> np.ndarray:
+    """1.0 where the set ``[low, high]`` meets the central ``level`` interval ``[l, u]`` (the
+    outcome may lie inside it), 0.0 where it lies wholly outside (a certain miss: ``low > u`` or
+    ``high < l``). For an exact outcome (``low == high``) this is :func:`coverage`; averaged over
+    censored outcomes it is an upper bound on the coverage the exact outcomes would show."""
+    x, lo, hi = _check_set(samples, low, high)
+    lower, upper = interval_bounds(x, level)
+    return ((lo <= upper) & (hi >= lower)).astype(float)
+
+
 # --- all at once ------------------------------------------------------------------------------
 
 
@@ -265,7 +353,8 @@ def score_samples(samples, observed, *, bins: Sequence[float] = DEATH_BINS,
 
     Columns: ``observed`` and :data:`METRICS` (``crps, log_score, binned_log_score, mis_90,
     interval_score_50, coverage_50, coverage_90, pit``) plus ``pit_lower, pit_upper``.
-    ``bins``: :data:`DEATH_BINS` for deaths, :data:`DISPLACEMENT_BINS` for displacement.
+    ``bins``: :data:`DEATH_BINS` for monthly deaths, :data:`DISPLACEMENT_BINS` for monthly
+    displacement, :data:`CUMULATIVE_BINS` for episode totals (cumulative counts, the stock).
     ``rng`` (generator or seed) draws the PIT randomization. Averages over rows give the usual
     summaries (mean CRPS, MIS, empirical coverage); see :func:`summarise_scores`.
     """

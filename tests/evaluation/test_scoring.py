@@ -23,16 +23,20 @@ from support import ROOT
 from models.cli import score as score_cli
 from models.evaluation import score_run as score_lib
 from models.evaluation.scoring import (
+    CUMULATIVE_BINS,
     DEATH_BINS,
     DISPLACEMENT_BINS,
     METRICS,
     binned_log_score,
+    censored_log_score,
+    consistent_with_interval,
     coverage,
     crps,
     interval_score,
     log_score,
     pit,
     pit_histogram,
+    prob_in_set,
     score_samples,
     summarise_scores,
 )
@@ -150,9 +154,124 @@ def test_displacement_bins_extend_death_bins():
     assert s[0] == pytest.approx(-np.log2(11 / 30)) and s[1] == pytest.approx(-np.log2(1 / 30))
 
 
+def test_cumulative_bins_are_half_decades():
+    edges = np.asarray(CUMULATIVE_BINS)
+    assert edges[0] == 0.0 and edges[1] == 0.5 and edges[-1] == np.inf and len(edges) == 19
+    np.testing.assert_allclose(np.diff(np.log10(edges[2:-1])), 0.5)  # 10^0.5 ... 10^8
+    assert edges[-2] == 1e8 and {10.0, 100.0, 1000.0, 1e4, 1e5, 1e6} <= set(edges)
+    # whole numbers: {0}, 1-3, 4-9, 10-31, 32-99, 100-316, 317-999, 1000-3162, 3163-9999
+    k = np.searchsorted(edges, [0, 1, 3, 4, 9, 10, 31, 32, 99, 100, 316, 317, 999, 1000, 3162,
+                                3163, 9999, 10_000], side="right") - 1
+    np.testing.assert_array_equal(k, [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9])
+
+
+def test_cumulative_bins_discriminate_forecasts_in_the_thousands():
+    """Cumulative deaths of 2,500: a forecast centred on it and one a decade higher. On the
+    ViEWS bins both put (nearly) every draw in the open top bin (>1000) and score alike; on the
+    cumulative bins both scores are finite and the centred one is better by several bits."""
+    rng = np.random.default_rng(8)
+    n = 1000
+    centred = rng.lognormal(np.log(2500), 0.3, n)
+    decade_off = rng.lognormal(np.log(25_000), 0.3, n)
+    x = np.stack([centred, decade_off])
+    y = [2500.0, 2500.0]
+    views = binned_log_score(x, y, DEATH_BINS)
+    assert views[1] == pytest.approx(-np.log2((n + 1) / (n + 11)))  # every draw > 1000
+    assert abs(views[0] - views[1]) < 0.01  # the centred forecast: no better on these bins
+    s = binned_log_score(x, y, CUMULATIVE_BINS)
+    assert np.all(np.isfinite(s))
+    # by hand: the outcome's bin [1000, 3162.3) holds the centred draws below 3162.3
+    in_bin = np.sum((centred >= 1000) & (centred < 10 ** 3.5))
+    assert s[0] == pytest.approx(-np.log2((in_bin + 1) / (n + 18)))
+    assert in_bin > 700  # P(lognormal(log 2500, 0.3) in [1000, 3162)) = 0.78
+    assert s[1] == pytest.approx(-np.log2(1 / (n + 18)))  # no draw within a decade below
+    assert s[1] - s[0] > 8
+    # the displaced stock in the hundreds of thousands: 300,000 against 3 million
+    stock = rng.lognormal(np.log(300_000), 0.3, (2, n)) * np.array([[1.0], [10.0]])
+    s = binned_log_score(stock, [300_000.0, 300_000.0], CUMULATIVE_BINS)
+    assert np.all(np.isfinite(s)) and s[1] - s[0] > 8
+
+
 def test_binned_log_score_rejects_values_outside_bins():
     with pytest.raises(ValueError, match="outside the bins"):
         binned_log_score([[1.0, 2.0]], [-1.0])
+
+
+# --- censored outcomes ------------------------------------------------------------------------
+
+HUNDREDS = np.arange(100.0, 2001.0, 100.0)[None, :]
+"""20 draws 100, 200, ..., 2000: central 90% interval [195, 1905] (positions 0.95 and 18.05)."""
+
+
+@pytest.mark.parametrize(("low", "high", "k"), [
+    (900.0, np.inf, 12),    # at least 900: 900, 1000, ..., 2000
+    (2000.0, np.inf, 1),    # at least 2000: the top draw (ends included)
+    (2001.0, np.inf, 0),    # above every draw
+    (0.0, 150.0, 1),        # at most 150: the draw 100
+    (-np.inf, 150.0, 1),    # the same with an open lower end
+    (250.0, 550.0, 3),      # a range: 300, 400, 500
+    (0.0, np.inf, 20),      # "at least 0" tells nothing: every draw
+])
+def test_censored_probability_and_log_score_by_hand(low, high, k):
+    assert prob_in_set(HUNDREDS, [low], [high])[0] == pytest.approx(k / 20)
+    # one pseudo-draw inside the set and one outside: p = (k + 1) / (20 + 2), in bits
+    assert censored_log_score(HUNDREDS, [low], [high])[0] == pytest.approx(-np.log2((k + 1) / 22))
+
+
+def test_at_least_900_by_hand():
+    """P(X >= 900) = 12/20 = 0.6; the censored log score -log2(13/22) = 0.759 bits."""
+    assert prob_in_set(HUNDREDS, 900.0, np.inf)[0] == 0.6
+    assert censored_log_score(HUNDREDS, 900.0, np.inf)[0] == pytest.approx(0.758991900496205)
+
+
+@pytest.mark.parametrize(("low", "high", "consistent"), [
+    (900.0, np.inf, 1.0),     # at least 900: may lie in [195, 1905]
+    (1905.0, np.inf, 1.0),    # at the upper end: ends included
+    (1906.0, np.inf, 0.0),    # above the interval: a certain miss
+    (0.0, 195.0, 1.0),        # at most 195: may lie at the lower end
+    (0.0, 150.0, 0.0),        # at most 150: below the interval
+    (2000.0, 3000.0, 0.0),    # a range above the interval
+    (100.0, 3000.0, 1.0),     # a range around it
+])
+def test_consistent_with_interval_by_hand(low, high, consistent):
+    assert consistent_with_interval(HUNDREDS, [low], [high], 0.9)[0] == consistent
+
+
+def test_consistent_with_interval_of_an_exact_outcome_is_coverage():
+    rng = np.random.default_rng(12)
+    x = rng.poisson(30, (200, 100)).astype(float)
+    y = rng.poisson(30, 200).astype(float)
+    for level in (0.5, 0.9):
+        np.testing.assert_array_equal(consistent_with_interval(x, y, y, level),
+                                      coverage(x, y, level))
+
+
+def test_censored_log_score_is_proper_for_a_lower_bound():
+    """The expected censored log score of the event X >= 900 is lowest for the forecast that
+    gives it its true probability: outcomes from lognormal(log 1000, 0.5), P(X >= 900) = 0.58;
+    forecasts with the right distribution, and centred a factor 3 lower or higher."""
+    rng = np.random.default_rng(13)
+    n, m = 4000, 400
+    y = rng.lognormal(np.log(1000), 0.5, n)
+    seen = y >= 900  # what the reports tell: whether the toll reached 900
+    expected = {}
+    for factor in (1 / 3, 1.0, 3.0):
+        x = rng.lognormal(np.log(1000 * factor), 0.5, (n, m))
+        inside = censored_log_score(x, np.full(n, 900.0), np.full(n, np.inf))
+        outside = censored_log_score(x, np.zeros(n), np.full(n, np.nextafter(900.0, 0)))
+        expected[factor] = np.where(seen, inside, outside).mean()
+    assert expected[1.0] < expected[1 / 3] and expected[1.0] < expected[3.0]
+
+
+@pytest.mark.parametrize(("low", "high", "message"), [
+    ([5.0], [1.0], "low is above high"),
+    ([np.nan], [1.0], "must be numbers"),
+    ([np.inf], [np.inf], "must be numbers"),
+    ([1.0, 2.0], [3.0], "same shape"),
+])
+def test_censored_scores_reject_bad_sets(low, high, message):
+    with pytest.raises(ValueError, match=message):
+        censored_log_score(HUNDREDS, low, high)
 
 
 # --- kernel log score -------------------------------------------------------------------------
