@@ -3,7 +3,8 @@ measured in the same run:
 
 * **naive**: ``tests/naive_reference.py``, a per-draw, per-day Python loop of the same process;
 * **RNG bound**: numpy generating the variates one scenario path needs (per path and day: one
-  uniform, one normal per region, two negative binomials and two binomials per region), in the
+  uniform, one normal per region, two negative binomials and three binomials per region: new
+  displacement, border crossings among them, returns), in the
   engine's chunked, per-day streams, with parameters of the sizes the scenarios produce. The
   engine shares the uniform, the normals and the negative binomials' gamma mixing between
   scenarios (common random numbers), so it can beat this bound; ``rng_shared`` is the stricter
@@ -72,7 +73,8 @@ def rng_bound(state, n_scenarios: int, draws: int, horizon: int, seed: int = 0,
     k = st.dispersion
     population = np.round(st.population_at_risk.T)
     displaced = np.round(st.displaced_at_origin.T)
-    p_new = -np.expm1(-st.displacement_per_death.T * lam / population)
+    p_new = -np.expm1(-(st.displacement_per_death.T * lam / population + st.flight_hazard.T))
+    new = np.round((population - displaced) * p_new)  # the day's new displacement, about
     p_ret = np.full_like(p_new, 0.006)  # median daily return rate x prolonged return multiplier
     for lo in range(0, draws, CHUNK_DRAWS):
         hi = min(lo + CHUNK_DRAWS, draws)
@@ -93,6 +95,8 @@ def rng_bound(state, n_scenarios: int, draws: int, horizon: int, seed: int = 0,
                 stream(seed, f"displacement/{name}", c, h).binomial(
                     np.broadcast_to(population[r, sl] - displaced[r, sl], (S, n)).astype(np.int64),
                     p_new[r, sl])
+                stream(seed, f"refugees/{name}", c, h).binomial(
+                    np.broadcast_to(new[r, sl], (S, n)).astype(np.int64), st.refugee_share.T[r, sl])
                 stream(seed, f"returns/{name}", c, h).binomial(
                     np.broadcast_to(displaced[r, sl], (S, n)).astype(np.int64), p_ret[r, sl])
 

@@ -1,14 +1,18 @@
 """The domain's names, each defined once: forecast targets, death categories, the all-regions
 location and the mixture scenario."""
 
-TARGETS = ("cum_deaths", "cum_civilian_deaths", "displaced", "cum_displaced")
+TARGETS = ("cum_deaths", "cum_civilian_deaths", "displaced", "cum_displaced", "cum_refugees")
 """Forecast targets (hubverse ``target`` column):
 
 * ``cum_deaths``: deaths of all actors since the episode start (people);
 * ``cum_civilian_deaths``: civilian deaths since the episode start (people);
 * ``displaced``: people currently displaced by this episode (stock, people);
 * ``cum_displaced``: displacement movements since the episode start (flow, people; a person
-  displaced twice counts twice, as in IDMC's internal-displacement counts).
+  displaced twice counts twice, as in IDMC's internal-displacement counts);
+* ``cum_refugees``: people from the episode's regions who crossed an international border since
+  the episode start (flow, people; like ``cum_displaced``, a person who crosses twice counts
+  twice). A refugee is displaced: each crossing is also a movement in ``cum_displaced``, and the
+  person is in ``displaced`` until they return.
 """
 
 CATEGORIES = ("civilian", "combatant")
@@ -25,8 +29,10 @@ TARGET_LABELS = {
     "cum_civilian_deaths": "Civilian deaths since the episode start",
     "displaced": "People currently displaced by the episode",
     "cum_displaced": "Displacement movements since the episode start",
+    "cum_refugees": "People who crossed a border since the episode start",
 }
 """What each target counts, in words (titles, table rows)."""
 TARGET_SHORT = {"cum_deaths": "Deaths, all actors", "cum_civilian_deaths": "Civilian deaths",
-                "displaced": "Currently displaced", "cum_displaced": "Displacement movements"}
+                "displaced": "Currently displaced", "cum_displaced": "Displacement movements",
+                "cum_refugees": "Border crossings"}
 """Short names of the targets (axis labels)."""

@@ -43,6 +43,13 @@ def sample_levers(assumptions: Assumptions, rng: np.random.Generator, frozen: di
     for eid, ev in a.events.items():
         levers[("event_hazard", eid)] = draw(("event_hazard", eid), ev.daily_hazard)
         levers[("event_multiplier", eid)] = draw(("event_multiplier", eid), ev.intensity_multiplier)
+    for region, rm in a.region_multipliers.items():
+        if rm.intensity_multiplier is not None:
+            levers[("region_intensity", region)] = draw(("region_intensity", region),
+                                                        rm.intensity_multiplier)
+        if rm.displacement_multiplier is not None:
+            levers[("region_displacement", region)] = draw(("region_displacement", region),
+                                                           rm.displacement_multiplier)
     return levers
 
 
@@ -55,6 +62,7 @@ def simulate_naive(state: NowcastState, assumptions: Assumptions, horizon_days: 
     ``inf`` for events that do not happen within the horizon.
     """
     n, n_regions, horizon = state.n_draws, len(state.regions), horizon_days
+    regions = list(state.regions)
     forecast = np.zeros((n, horizon, len(TARGETS), n_regions))
     regime_path = np.zeros((n, horizon), dtype=np.int8)
     event_ids = list(assumptions.events)
@@ -86,7 +94,11 @@ def simulate_naive(state: NowcastState, assumptions: Assumptions, horizon_days: 
         displaced = [min(max(float(np.round(state.displaced_at_origin[i, r])), 0.0), population[r])
                      for r in range(n_regions)]
         displaced_origin = list(displaced)
+        refugees = [min(max(float(np.round(state.refugees_at_origin[i, r])), 0.0), displaced[r])
+                    for r in range(n_regions)]
         cum_new = [0.0] * n_regions
+        g_int = [lev.get(("region_intensity", name), 1.0) for name in regions]
+        g_disp = [lev.get(("region_displacement", name), 1.0) for name in regions]
         cum_deaths = [float(state.deaths_to_origin[i, r].sum()) for r in range(n_regions)]
         cum_civ = [float(state.deaths_to_origin[i, r, 0]) for r in range(n_regions)]
         for h in range(1, horizon + 1):
@@ -102,14 +114,23 @@ def simulate_naive(state: NowcastState, assumptions: Assumptions, horizon_days: 
                     if u < leave * cum / total:
                         regime = b
                         break
-            # 2. Events on this day push the regime up to their moves_to.
-            log_event = 0.0
+            # 2. Events on this day: the regime becomes at least the highest moves_to, then at
+            # most the lowest lowers_to. Each event's multiplier acts in its regions from its day.
+            log_event = [0.0] * n_regions
+            floor = max((REGIMES.index(assumptions.events[eid].moves_to) for eid in event_ids
+                         if days[eid] == h and assumptions.events[eid].moves_to), default=None)
+            cap = min((REGIMES.index(assumptions.events[eid].lowers_to) for eid in event_ids
+                       if days[eid] == h and assumptions.events[eid].lowers_to), default=None)
+            if floor is not None:
+                regime = max(regime, floor)
+            if cap is not None:
+                regime = min(regime, cap)
             for eid in event_ids:
                 ev = assumptions.events[eid]
-                if days[eid] == h and ev.moves_to is not None:
-                    regime = max(regime, REGIMES.index(ev.moves_to))
                 if days[eid] <= h:
-                    log_event += math.log(lev[("event_multiplier", eid)])
+                    for r in range(n_regions):
+                        if ev.regions is None or regions[r] in ev.regions:
+                            log_event[r] += math.log(lev[("event_multiplier", eid)])
             regime_path[i, h - 1] = regime
             name = REGIMES[regime]
             # 3. The nowcast's trend fades with the half-life.
@@ -119,16 +140,19 @@ def simulate_naive(state: NowcastState, assumptions: Assumptions, horizon_days: 
             for r in range(n_regions):
                 eps[r] = state.persistence[i] * eps[r] + state.innovation_sd[i] * rng.standard_normal()
                 log_lambda = (state.log_intensity[i, r] - state.ar_deviation[i, r]
-                              + state.trend[i, r] * trend_sum + eps[r] + log_regime + log_event)
+                              + state.trend[i, r] * trend_sum + eps[r] + log_regime
+                              + math.log(g_int[r]) + log_event[r])
                 lam = math.exp(log_lambda)
                 k = state.dispersion[i]
                 share = state.civilian_share[i, r]
                 civ = rng.negative_binomial(k, k / (k + lam * share))
                 comb = rng.negative_binomial(k, k / (k + lam * (1 - share)))
                 deaths = civ + comb
-                p_new = 1 - math.exp(-state.displacement_per_death[i, r]
-                                     * lev[("displacement", name)] * deaths / population[r])
+                m = lev[("displacement", name)] * g_disp[r]
+                p_new = 1 - math.exp(-(state.displacement_per_death[i, r] * m * deaths / population[r]
+                                       + state.flight_hazard[i, r] * m))
                 new = rng.binomial(int(population[r] - displaced[r]), p_new)
+                refugees[r] += rng.binomial(new, state.refugee_share[i, r])
                 p_ret = min(1.0, lev["return_rate"] * lev[("return", name)])
                 returns = rng.binomial(int(displaced[r]), p_ret)
                 displaced[r] += new - returns
@@ -136,6 +160,6 @@ def simulate_naive(state: NowcastState, assumptions: Assumptions, horizon_days: 
                 cum_deaths[r] += deaths
                 cum_civ[r] += civ
                 forecast[i, h - 1, :, r] = (cum_deaths[r], cum_civ[r], displaced[r],
-                                            displaced_origin[r] + cum_new[r])
+                                            displaced_origin[r] + cum_new[r], refugees[r])
     return {"forecast": forecast, "regime": regime_path, "event_day": event_day,
             "events": event_ids}

@@ -5,44 +5,56 @@ independently, as a plain loop). For every posterior draw ``i`` (a row of a :cla
 every scenario, every region ``r`` and forecast days ``h = 1..H`` after the origin:
 
 1. **Levers**, once per draw: each distribution in the scenario's :class:`Assumptions` (regime
-   multipliers, transition hazards, event hazards and multipliers, trend half-life, return rate) is
-   sampled by its inverse CDF at a uniform from the stream ``lever/<path>``, so scenarios sharing
-   a lever name get comonotone, draw-by-draw comparable values.
+   multipliers, transition hazards, event hazards and multipliers, region multipliers, trend
+   half-life, return rate) is sampled by its inverse CDF at a uniform from the stream
+   ``lever/<path>`` (:mod:`models.simulation.levers`), so scenarios sharing a lever name get
+   comonotone, draw-by-draw comparable values. Region multipliers ``g_int[r]``, ``g_disp[r]``
+   (``region_multipliers``) are 1 where not given.
 2. **Events**, once per draw: an event happens at most once, on day
    ``T = max(1, ceil(log(1-u) / log(1-hazard)))`` (first success of daily Bernoulli trials;
-   ``u`` from stream ``event/<id>``). From day ``T`` on, intensity is multiplied by the event's
-   multiplier.
-3. **Regime**, each day: from regime ``a`` (day 0: ``initial_regime``), with daily hazards
-   ``h_ab``, the chain leaves with probability ``1 - exp(-sum_b h_ab)``, to ``b`` with probability
-   proportional to ``h_ab``: one uniform ``u`` (stream ``regime``) picks the first ``b`` (in
-   :data:`REGIMES` order) with ``u < leave * cumsum(h_a)_b / sum(h_a)``; ``u >= leave`` stays.
-   Then every event with ``T == h`` and a ``moves_to`` raises the regime to ``moves_to`` if that is
-   more intense (later in :data:`REGIMES`).
+   ``u`` from stream ``event/<id>``). From day ``T`` on, intensity in the event's regions
+   (``regions``; default all) is multiplied by the event's multiplier (below 1: a pause, a side
+   withdrawing); other regions are untouched.
+3. **Regime**, shared by all regions (the conflict-wide phase; local differences are the region
+   multipliers and region-scoped events), each day: from regime ``a`` (day 0: ``initial_regime``),
+   with daily hazards ``h_ab``, the chain leaves with probability ``1 - exp(-sum_b h_ab)``, to
+   ``b`` with probability proportional to ``h_ab``: one uniform ``u`` (stream ``regime``) picks
+   the first ``b`` (in :data:`REGIMES` order) with ``u < leave * cumsum(h_a)_b / sum(h_a)``;
+   ``u >= leave`` stays. Then the events with ``T == h`` act: the regime becomes at least their
+   largest ``moves_to``, then at most their smallest ``lowers_to`` (a cap wins over a rise on the
+   same day). Later days' transitions may move it again.
 4. **Intensity** (log deaths/day): ``log_lambda_h = (log_intensity - ar_deviation)
    + trend * sum_{j=1..h} 0.5**(j / half_life) + eps_h + log(m_int[regime_h] / m_int[initial])
-   + sum of log multipliers of events with T <= h``, with the nowcast's AR(1) deviation continued:
-   ``eps_0 = ar_deviation``, ``eps_h = persistence * eps_{h-1} + innovation_sd * z_h``.
+   + log(g_int[r]) + sum of log multipliers of events with T <= h acting in r``, with the
+   nowcast's AR(1) deviation continued: ``eps_0 = ar_deviation``,
+   ``eps_h = persistence * eps_{h-1} + innovation_sd * z_h``.
    Multipliers are relative to the initial regime: "prolonged at current intensity" means ~1.
 5. **Deaths**: civilians ~ NegBin(mean ``lambda * civilian_share``, size ``dispersion``),
    combatants ~ NegBin(mean ``lambda * (1 - civilian_share)``, same size), independent.
 6. **Displacement**, with ``P`` = round(population_at_risk) and ``D`` (currently displaced,
-   starting at round(displaced_at_origin) clipped to [0, P]) as at the start of the day:
-   new ~ Binomial(P - D, 1 - exp(-displacement_per_death * m_disp[regime_h] * deaths_h / P)) with
-   ``deaths_h`` that day's deaths of all actors in the region; returns ~ Binomial(D,
-   min(1, daily_return_rate * m_ret[regime_h])); then ``D += new - returns``.
-7. **Targets** (:data:`models.state.TARGETS`): cum_deaths = deaths_to_origin (both categories) +
-   deaths since the origin; cum_civilian_deaths likewise for civilians; displaced = D;
-   cum_displaced = D at the origin + all new displacement since (movements: a person displaced
-   twice counts twice). Region ``"all"`` is the sum over regions.
+   starting at round(displaced_at_origin) clipped to [0, P]) as at the start of the day, and
+   ``m = m_disp[regime_h] * g_disp[r]``: new ~ Binomial(P - D, 1 - exp(-(displacement_per_death
+   * m * deaths_h / P + flight_hazard * m))) with ``deaths_h`` that day's deaths of all actors in
+   the region: flight caused by the day's deaths plus flight of its own (the front moving, fear,
+   evacuation orders), both scaled by the same multiplier, which keeps the two correlated across
+   regimes. Of them, cross ~ Binomial(new, refugee_share) cross an international border (and
+   stay counted as displaced). returns ~ Binomial(D, min(1, daily_return_rate * m_ret[regime_h]));
+   then ``D += new - returns``.
+7. **Targets** (:data:`models.vocabulary.TARGETS`): cum_deaths = deaths_to_origin (both
+   categories) + deaths since the origin; cum_civilian_deaths likewise for civilians; displaced =
+   D; cum_displaced = D at the origin + all new displacement since (movements: a person displaced
+   twice counts twice); cum_refugees = B + all crossings since, ``B`` = round(refugees_at_origin)
+   clipped to [0, D at the origin]. Region ``"all"`` is the sum over regions.
 
 Random numbers: streams named as above, keyed by chunk (``CHUNK_DRAWS`` draws, fixed, so numbers do
 not depend on memory settings) and day; normals ``innovation/<region>``, gamma mixing of the
 negative binomials ``mixing/<region>/<category>`` (its count depends only on the draw's dispersion,
 the same in every scenario), and paired Poisson and binomial samplers (see :mod:`models.simulation.rng`)
-``deaths/<region>/<category>``, ``displacement/<region>``, ``returns/<region>``: a draw's numbers
-never depend on other draws' parameters, so two scenarios that differ in one lever differ only
-where that lever acts, and more draws extend a run rather than reshuffle it. Scenarios share
-posterior draws: draw ``i`` uses state row ``posterior_draw[i]`` in every scenario.
+``deaths/<region>/<category>``, ``displacement/<region>``, ``refugees/<region>``,
+``returns/<region>``: a draw's numbers never depend on other draws' parameters, so two scenarios
+that differ in one lever differ only where that lever acts (a region-scoped event leaves the
+other regions' numbers unchanged), and more draws extend a run rather than reshuffle it.
+Scenarios share posterior draws: draw ``i`` uses state row ``posterior_draw[i]`` in every scenario.
 """
 
 from __future__ import annotations
@@ -55,6 +67,7 @@ import numpy as np
 import xarray as xr
 
 from models.simulation import rng as mcrng
+from models.simulation.levers import build_levers, lever_variable, open_uniforms, sample_levers
 from models.state import NowcastState
 from models.vocabulary import ALL, CATEGORIES, MIXTURE, TARGETS
 from scenarios.schema import REGIMES, Assumptions
@@ -70,38 +83,6 @@ smaller ones stay in cache; measured on 2 regions x 4 scenarios, a whole 10,000-
 block was fastest (1 MB arrays: 890 ns/path-day CPU, vs 1,070 at 256 kB and 1,670 at 64 kB)."""
 
 _LN2 = np.log(2.0)
-
-
-@dataclass(frozen=True)
-class _Lever:
-    name: str
-    """Path in the assumptions, e.g. ``regimes/escalated/intensity_multiplier``."""
-    dists: tuple
-    """Frozen scipy distribution per scenario, None where the scenario lacks the lever."""
-    kind: str
-    """``multiplier`` (> 0), ``hazard`` (>= 0), ``half_life`` (> 0) or ``rate`` (0..1)."""
-
-
-def _lever_specs(a: Assumptions) -> dict[str, tuple]:
-    specs: dict[str, tuple] = {}
-    for regime in REGIMES:
-        reg = a.regimes[regime]
-        for field in ("intensity_multiplier", "displacement_multiplier", "return_multiplier"):
-            specs[f"regimes/{regime}/{field}"] = (getattr(reg, field), "multiplier")
-    for src, tos in a.transitions.items():
-        for dst, tr in tos.items():
-            specs[f"transitions/{src}/{dst}"] = (tr.daily_hazard, "hazard")
-    for eid, ev in a.events.items():
-        specs[f"events/{eid}/daily_hazard"] = (ev.daily_hazard, "hazard")
-        specs[f"events/{eid}/intensity_multiplier"] = (ev.intensity_multiplier, "multiplier")
-    specs["trend_half_life_days"] = (a.trend_half_life_days, "half_life")
-    specs["daily_return_rate"] = (a.daily_return_rate, "rate")
-    return specs
-
-
-def lever_variable(name: str) -> str:
-    """Dataset variable holding a lever's sampled values: ``lever__`` + path with ``/`` -> ``__``."""
-    return "lever__" + name.replace("/", "__")
 
 
 def posterior_index(n_posterior: int, draws: int) -> np.ndarray:
@@ -124,6 +105,9 @@ def _check_state(state: NowcastState) -> None:
         ("displacement_per_death >= 0", np.all(state.displacement_per_death >= 0)),
         ("displaced_at_origin >= 0", np.all(state.displaced_at_origin >= 0)),
         ("deaths_to_origin >= 0", np.all(state.deaths_to_origin >= 0)),
+        ("flight_hazard >= 0", np.all(state.flight_hazard >= 0)),
+        ("0 <= refugee_share <= 1", np.all((state.refugee_share >= 0) & (state.refugee_share <= 1))),
+        ("refugees_at_origin >= 0", np.all(state.refugees_at_origin >= 0)),
     ) if not ok]
     if problems:
         raise ValueError("NowcastState out of range: " + "; ".join(problems) + " fails for some draws")
@@ -152,24 +136,32 @@ class _Plan:
         self.regions = tuple(state.regions)
         self.initial = np.array([REGIMES.index(a.initial_regime) for a in self.assumptions])
 
-        per_scenario = [_lever_specs(a) for a in self.assumptions]
-        names: list[str] = []
-        for specs in per_scenario:
-            names += [k for k in specs if k not in names]
-        self.levers = [
-            _Lever(name,
-                   tuple(specs[name][0].frozen() if name in specs else None for specs in per_scenario),
-                   next(specs[name][1] for specs in per_scenario if name in specs))
-            for name in names]
+        self.levers = build_levers(self.assumptions)
         self.events: list[str] = []
         for a in self.assumptions:
             self.events += [e for e in a.events if e not in self.events]
-        # moves_to per (scenario, event): index into REGIMES, -1 for none or event absent.
-        self.moves_to = np.full((len(self.names), len(self.events)), -1, dtype=np.int64)
+        S, E, A = len(self.names), len(self.events), len(REGIMES)
+        # Per (scenario, event): moves_to / lowers_to as indices into REGIMES (-1 / A for none or
+        # event absent) and the regions it acts in, (R, S, E).
+        self.moves_to = np.full((S, E), -1, dtype=np.int64)
+        self.lowers_to = np.full((S, E), A, dtype=np.int64)
+        self.event_regions = np.ones((len(self.regions), S, E), dtype=bool)
+        problems = []
         for s, a in enumerate(self.assumptions):
             for e, eid in enumerate(self.events):
-                if eid in a.events and a.events[eid].moves_to is not None:
-                    self.moves_to[s, e] = REGIMES.index(a.events[eid].moves_to)
+                ev = a.events.get(eid)
+                if ev is not None and ev.moves_to is not None:
+                    self.moves_to[s, e] = REGIMES.index(ev.moves_to)
+                if ev is not None and ev.lowers_to is not None:
+                    self.lowers_to[s, e] = REGIMES.index(ev.lowers_to)
+                if ev is not None and ev.regions is not None:
+                    self.event_regions[:, s, e] = [r in ev.regions for r in self.regions]
+                    problems += [f"scenario '{self.names[s]}', event '{eid}': unknown region "
+                                 f"'{r}'" for r in ev.regions if r not in self.regions]
+            problems += [f"scenario '{self.names[s]}', region_multipliers: unknown region '{r}'"
+                         for r in a.region_multipliers if r not in self.regions]
+        if problems:
+            raise ValueError("; ".join(problems) + f" (the state's regions: {', '.join(self.regions)})")
 
         self.weights = None
         if weights is not None:
@@ -191,45 +183,20 @@ class _Plan:
         return c * CHUNK_DRAWS, min((c + 1) * CHUNK_DRAWS, self.n_draws)
 
 
-def _open_uniforms(gen: np.random.Generator, n: int) -> np.ndarray:
-    """Uniforms on a grid of midpoints strictly inside (0, 1), so inverse CDFs stay finite."""
-    return (gen.integers(0, 2**52, n) + 0.5) * 2.0**-52
-
-
-def _sample_levers(plan: _Plan, c: int, n: int) -> dict[str, np.ndarray]:
-    out = {}
-    for lev in plan.levers:
-        u = _open_uniforms(mcrng.stream(plan.seed, "lever/" + lev.name, c), n)
-        vals = np.full((len(plan.names), n), np.nan)
-        for s, dist in enumerate(lev.dists):
-            if dist is None:
-                continue
-            v = dist.ppf(u)
-            ok = {"multiplier": v > 0, "hazard": v >= 0, "half_life": v > 0,
-                  "rate": (v >= 0) & (v <= 1)}[lev.kind] & np.isfinite(v)
-            if not ok.all():
-                bad = float(v[~ok][0])
-                raise ValueError(
-                    f"scenario '{plan.names[s]}', lever '{lev.name}': sampled value {bad} is not "
-                    f"a valid {lev.kind.replace('_', ' ')}; choose a distribution whose support "
-                    "fits (lognormal for multipliers and half-lives, beta for rates)")
-            vals[s] = v
-        out[lev.name] = vals
-    return out
-
-
 @dataclass
 class _ChunkTables:
-    """Per-chunk, per-draw quantities derived from levers (shapes: S scenarios, A regimes, E
-    events, n draws)."""
+    """Per-chunk, per-draw quantities derived from levers (shapes: R regions, S scenarios, A
+    regimes, E events, n draws)."""
 
     log_intensity_rel: np.ndarray  # (S, A, n) log(m_int[a] / m_int[initial])
     displacement_mult: np.ndarray  # (S, A, n)
     return_prob: np.ndarray  # (S, A, n) min(1, rate * m_ret[a])
     thresholds: np.ndarray  # (S, n, A, A) cumulative move thresholds from a to b
     event_day: np.ndarray  # (S, E, n) float, inf = not within the horizon / absent
-    event_log_mult: np.ndarray  # (S, E, n) 0 where absent
+    event_log_mult: np.ndarray  # (R, S, E, n) 0 where absent or not acting in the region
     decay: np.ndarray  # (S, n) daily factor of the trend: 0.5 ** (1 / half_life)
+    region_log_int: np.ndarray | None  # (R, S, n) log g_int[r]; None: no region multipliers
+    region_disp: np.ndarray | None  # (R, S, n) g_disp[r]; None: no region multipliers
 
 
 def _tables(plan: _Plan, c: int, n: int, lev: dict[str, np.ndarray]) -> _ChunkTables:
@@ -255,7 +222,7 @@ def _tables(plan: _Plan, c: int, n: int, lev: dict[str, np.ndarray]) -> _ChunkTa
     event_day = np.full((S, E, n), np.inf)
     event_log_mult = np.zeros((S, E, n))
     for e, eid in enumerate(plan.events):
-        u = _open_uniforms(mcrng.stream(plan.seed, f"event/{eid}", c), n)
+        u = open_uniforms(mcrng.stream(plan.seed, f"event/{eid}", c), n)
         hz = lev.get(f"events/{eid}/daily_hazard")
         mult = lev.get(f"events/{eid}/intensity_multiplier")
         for s in range(S):
@@ -266,8 +233,20 @@ def _tables(plan: _Plan, c: int, n: int, lev: dict[str, np.ndarray]) -> _ChunkTa
             t = np.where(hz[s] >= 1, 1.0, np.maximum(t, 1.0))
             event_day[s, e] = np.where(t <= plan.horizon, t, np.inf)
             event_log_mult[s, e] = np.log(mult[s])
+    event_log_mult = plan.event_regions[..., None] * event_log_mult[None]
     decay = np.exp(-_LN2 / lev["trend_half_life_days"])
-    return _ChunkTables(log_rel, m_disp, return_prob, thresholds, event_day, event_log_mult, decay)
+
+    def per_region(field: str) -> np.ndarray | None:
+        names = [f"region_multipliers/{r}/{field}" for r in plan.regions]
+        if not any(name in lev for name in names):
+            return None
+        return np.stack([np.nan_to_num(lev[name], nan=1.0) if name in lev else np.ones((S, n))
+                         for name in names])
+
+    region_int = per_region("intensity_multiplier")
+    return _ChunkTables(log_rel, m_disp, return_prob, thresholds, event_day, event_log_mult, decay,
+                        None if region_int is None else np.log(region_int),
+                        per_region("displacement_multiplier"))
 
 
 def _blocks(n: int, per_draw: int) -> list[slice]:
@@ -282,7 +261,7 @@ def _simulate_chunk(plan: _Plan, c: int, forecast: np.ndarray, regime_out: np.nd
     lo, hi = plan.chunk_bounds(c)
     n, S, R, A = hi - lo, len(plan.names), len(plan.regions), len(REGIMES)
     st = plan.state.take(plan.posterior_draw[lo:hi])
-    lev = _sample_levers(plan, c, n)
+    lev = sample_levers(plan.levers, plan.names, plan.seed, c, n)
     tab = _tables(plan, c, n, lev)
 
     # Per-draw constants, regions first so that (R, S, n) arrays broadcast against (R, 1, n).
@@ -291,6 +270,13 @@ def _simulate_chunk(plan: _Plan, c: int, forecast: np.ndarray, regime_out: np.nd
     share_civ = st.civilian_share.T
     population = np.round(st.population_at_risk.T)[:, None, :]
     per_death = (st.displacement_per_death.T / np.round(st.population_at_risk.T))[:, None, :]
+    flight = st.flight_hazard.T[:, None, :]
+    if tab.region_log_int is not None:
+        base_log = base_log + tab.region_log_int
+    if tab.region_disp is not None:
+        per_death, flight = per_death * tab.region_disp, flight * tab.region_disp
+    refugee_share = st.refugee_share.T[:, None, :]
+    has_refugees = bool(np.any(refugee_share > 0))  # else every crossing is 0: skip the draws
     persistence, innovation_sd, dispersion = st.persistence, st.innovation_sd, st.dispersion
 
     # State: (R, S, n) float64 counts (exact integers below 2**53), (S, n) regime and trend sums.
@@ -300,14 +286,16 @@ def _simulate_chunk(plan: _Plan, c: int, forecast: np.ndarray, regime_out: np.nd
     cum_displaced = displaced.copy()
     cum_deaths = np.broadcast_to(st.deaths_to_origin.sum(axis=2).T[:, None, :], (R, S, n)).copy()
     cum_civ = np.broadcast_to(st.deaths_to_origin[:, :, 0].T[:, None, :], (R, S, n)).copy()
-    states = (cum_deaths, cum_civ, displaced, cum_displaced)  # order of TARGETS
+    cum_refugees = np.clip(np.round(st.refugees_at_origin.T)[:, None, :], 0, displaced)
+    states = (cum_deaths, cum_civ, displaced, cum_displaced, cum_refugees)  # order of TARGETS
     eps = st.ar_deviation.T.copy()
     regime = np.broadcast_to(plan.initial[:, None], (S, n)).copy()
     decay_pow = np.ones((S, n))
     trend_sum = np.zeros((S, n))
-    event_log = np.zeros((S, n))
+    event_log = np.zeros((R, S, n))
     has_events = len(plan.events) > 0
-    moves = plan.moves_to[:, :, None]
+    moves, lowers = plan.moves_to[:, :, None], plan.lowers_to[:, :, None]
+    has_moves, has_lowers = bool(np.any(plan.moves_to >= 0)), bool(np.any(plan.lowers_to < A))
     blocks = _blocks(n, R * S)
     # Flat lookups by regime: tables (S, A, n) at (s, regime, j), thresholds rows (S, n, A).
     table_row = np.arange(S)[:, None] * (A * n) + np.arange(n)[None, :]
@@ -332,28 +320,32 @@ def _simulate_chunk(plan: _Plan, c: int, forecast: np.ndarray, regime_out: np.nd
                        for cat in CATEGORIES}
         unif_new = mcrng.DrawUniforms(plan.seed, named("displacement"), keys, n)
         unif_ret = mcrng.DrawUniforms(plan.seed, named("returns"), keys, n)
+        unif_ref = mcrng.DrawUniforms(plan.seed, named("refugees"), keys, n) if has_refugees else None
         eps *= persistence
         eps += innovation_sd * z
         decay_pow *= tab.decay
         trend_sum += decay_pow
 
         for sl in blocks:
-            # Regime: Markov step, then events of the day push it up to their moves_to.
+            # Regime: Markov step, then events of the day: up to moves_to, down to lowers_to.
             reg = regime[:, sl]
             thr = thresholds[draw_row[:, sl] * A + reg]  # (S, b, A): move thresholds from reg
             n_below = (u_regime[sl][None, :, None] >= thr).sum(axis=2)
             reg = np.where(n_below < A, n_below, reg)
             if has_events:
                 today = tab.event_day[:, :, sl] == h
-                reg = np.maximum(reg, np.where(today, moves, -1).max(axis=1))
-                event_log[:, sl] += (today * tab.event_log_mult[:, :, sl]).sum(axis=1)
+                if has_moves:
+                    reg = np.maximum(reg, np.where(today, moves, -1).max(axis=1))
+                if has_lowers:
+                    reg = np.minimum(reg, np.where(today, lowers, A).min(axis=1))
+                event_log[:, :, sl] += (today * tab.event_log_mult[..., sl]).sum(axis=2)
             regime[:, sl] = reg
             regime_out[h - 1, :S, sl] = reg
             at_regime = table_row[:, sl] + reg * n  # flat index of (s, regime, draw) in tables
 
             log_rel = log_intensity_rel.take(at_regime)
             log_lambda = (base_log[..., sl] + trend[..., sl] * trend_sum[None, :, sl]
-                          + eps[:, None, sl] + (log_rel + event_log[:, sl])[None])
+                          + eps[:, None, sl] + (log_rel[None] + event_log[:, :, sl]))
             lam = np.exp(log_lambda)
             civ = mcrng.poisson(lam * (share_civ[:, sl] * mixing["civilian"][:, sl])[:, None],
                                 unif_deaths["civilian"].block(sl, S))
@@ -361,10 +353,13 @@ def _simulate_chunk(plan: _Plan, c: int, forecast: np.ndarray, regime_out: np.nd
                                  unif_deaths["combatant"].block(sl, S))
             deaths = civ + comb
 
-            disp_mult = displacement_mult.take(at_regime)
-            p_new = -np.expm1(-per_death[..., sl] * disp_mult[None] * deaths)
+            disp_mult = displacement_mult.take(at_regime)[None]
+            p_new = -np.expm1(-(per_death[..., sl] * disp_mult * deaths + flight[..., sl] * disp_mult))
             d = displaced[:, :, sl]
             new = mcrng.binomial(population[..., sl] - d, p_new, unif_new.block(sl, S))
+            if has_refugees:
+                cum_refugees[:, :, sl] += mcrng.binomial(new, refugee_share[..., sl],
+                                                         unif_ref.block(sl, S))
             p_ret = return_prob.take(at_regime)
             returns = mcrng.binomial(d, p_ret[None], unif_ret.block(sl, S))
             d += new - returns
@@ -426,7 +421,8 @@ def _dataset(plan: _Plan, forecast: np.ndarray, regime: np.ndarray, levers: dict
         "forecast": (("scenario", "draw", "day", "target", "region"),
                      forecast.transpose(3, 4, 0, 1, 2),
                      {"units": "people", "description": "cumulative deaths, cumulative civilian "
-                      "deaths, currently displaced, cumulative displacement movements"}),
+                      "deaths, currently displaced, cumulative displacement movements, cumulative "
+                      "border crossings (models.vocabulary.TARGETS)"}),
         "regime": (("scenario", "draw", "day"), regime.transpose(1, 2, 0),
                    {"regimes": list(REGIMES), "description": "index into attrs['regimes']"}),
         "event_day": (("scenario", "draw", "event"), event_day,
@@ -488,7 +484,7 @@ def simulate_scenarios(state: NowcastState, scenarios: Mapping[str, Assumptions]
     Returns a Dataset with ``forecast`` (scenario, draw, day, target, region) float32 people,
     ``regime`` (scenario, draw, day) int8, ``event_day`` (scenario, draw, event),
     ``lever__<path>`` (scenario, draw), ``posterior_draw`` (draw) and, with weights,
-    ``mixture_component`` (draw). Memory: 4 bytes x scenarios x draws x days x 4 targets x
+    ``mixture_component`` (draw). Memory: 4 bytes x scenarios x draws x days x 5 targets x
     (regions + 1) for ``forecast``; use :func:`iter_scenario_chunks` to stream instead.
     ``on_chunk(n)`` is called after each chunk of ``n`` draws (progress display).
     """

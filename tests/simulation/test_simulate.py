@@ -173,7 +173,7 @@ def test_samplers_are_paired_per_draw():
 # --------------------------------------------------------------------------- engine output
 
 
-def test_dataset_layout(run, state):
+def test_dataset_layout(run, state, shipped):
     f = run["forecast"]
     assert f.dims == ("scenario", "draw", "day", "target", "region")
     assert f.dtype == np.float32
@@ -185,12 +185,14 @@ def test_dataset_layout(run, state):
     assert run["event_day"].dims == ("scenario", "draw", "event")
     assert "lever__regimes__escalated__intensity_multiplier" in run
     assert "lever__events__iran_hezbollah_reinforcement__daily_hazard" in run
+    assert "lever__events__negotiated_pause__intensity_multiplier" in run
     assert run["mixture_component"].dims == ("draw",)
     assert run.attrs["seed"] == 11 and run.attrs["chunk_draws"] == sim.CHUNK_DRAWS
     # Baseline has no events: NaN; escalation has them: a day or inf (not within the horizon).
     ev = run["event_day"]
     assert ev.sel(scenario="baseline").isnull().all()
-    esc = ev.sel(scenario="escalation").values
+    assert ev.sel(scenario="escalation", event="negotiated_pause").isnull().all()
+    esc = ev.sel(scenario="escalation", event=list(shipped["escalation"].events)).values
     assert np.all(np.isinf(esc) | ((esc >= 1) & (esc <= 60) & (esc == np.round(esc))))
 
 
@@ -198,10 +200,14 @@ def test_invariants(run, state):
     f = run["forecast"].values.astype(np.float64)  # (S, n, H, T, R+1)
     t = {name: i for i, name in enumerate(TARGETS)}
     assert np.all(np.isfinite(f)) and np.all(f >= 0)
-    for target in ("cum_deaths", "cum_civilian_deaths", "cum_displaced"):
+    for target in ("cum_deaths", "cum_civilian_deaths", "cum_displaced", "cum_refugees"):
         assert np.all(np.diff(f[:, :, :, t[target]], axis=2) >= 0), target
     assert np.all(f[..., t["cum_civilian_deaths"], :] <= f[..., t["cum_deaths"], :])
     assert np.all(f[..., t["displaced"], :] <= f[..., t["cum_displaced"], :])
+    # A refugee is displaced: crossings are a part of the movements, and they do happen.
+    assert np.all(f[..., t["cum_refugees"], :] <= f[..., t["cum_displaced"], :])
+    refugees = f[..., t["cum_refugees"], -1]
+    assert np.all(refugees[:, :, -1] > refugees[:, :, 0])
     rows = run["posterior_draw"].values
     population = np.round(state.population_at_risk[rows])  # (n, R)
     assert np.all(f[..., t["displaced"], :-1] <= population[None, :, None, :])
@@ -404,22 +410,218 @@ def test_event_day_is_geometric(state, shipped):
     assert np.all(reg[happened, t[happened] - 1] == REGIMES.index("regional_war"))
 
 
+# --------------------------------------------------------------------------- issue 15: displacement's own driver, refugees, de-escalation, regions
+
+# Sums over draws, days and regions of each old target (cum_deaths, cum_civilian_deaths,
+# displaced, cum_displaced) per scenario, and of the regime indices, written by the engine as it
+# was before flight_hazard, refugees, lowers_to and region scopes existed (commit 0dbb9a6), for
+# the run in the test below. Integers: exact whatever the summation order.
+OLD_ENGINE_SUMS = {"baseline": [23650874, 9940224, 7673660561, 8787850458],
+                   "escalation": [46378701, 19162784, 15878404474, 16868553605],
+                   "mixture": [32966024, 13798306, 11145551407, 12200786934]}
+OLD_ENGINE_REGIME_SUM = 46509
+
+
+def _zero_flight(state):
+    from dataclasses import replace
+
+    return replace(state, flight_hazard=np.zeros_like(state.flight_hazard))
+
+
+def test_zero_flight_hazard_gives_exactly_the_old_numbers(state, shipped):
+    """New variates have new streams: with flight_hazard = 0 every old target is the old
+    engine's, draw for draw (refugees are drawn, from their own stream, and change nothing)."""
+    ds = sim.simulate_scenarios(_zero_flight(state),
+                                {k: shipped[k] for k in ("baseline", "escalation")}, 40, seed=5,
+                                draws=300, weights={"baseline": 0.5, "escalation": 0.5})
+    f = ds["forecast"].values.astype(np.float64)[..., :4, :-1]
+    sums = f.sum(axis=(1, 2, 4))
+    assert {str(s): [int(x) for x in row] for s, row in zip(ds["scenario"].values, sums,
+                                                            strict=True)} == OLD_ENGINE_SUMS
+    assert int(ds["regime"].values.astype(np.int64).sum()) == OLD_ENGINE_REGIME_SUM
+    assert ds["forecast"].sel(target="cum_refugees").max() > 0
+
+
+def test_flight_hazard_displaces_without_deaths(state, shipped):
+    """No deaths (intensity e**-40), fixed displacement multiplier 1.3, flight hazard 1e-3: day 1's
+    new displacement is Binomial(P - D, 1 - exp(-1.3e-3)); the sum over 4,000 draws is within 4.5
+    sd of its expectation (false-alarm rate 7e-6)."""
+    from dataclasses import replace
+
+    n = 4000
+    st = example_state(n, seed=8)
+    st = replace(st, log_intensity=np.full_like(st.log_intensity, -40.0),
+                 ar_deviation=np.zeros_like(st.ar_deviation), trend=np.zeros_like(st.trend),
+                 flight_hazard=np.full_like(st.flight_hazard, 1e-3))
+    base = shipped["baseline"]
+    reg = base.regimes["prolonged"].model_copy(update={"displacement_multiplier": _fixed(1.3)})
+    a = base.model_copy(update={"regimes": {**base.regimes, "prolonged": reg}, "transitions": {}})
+    f = sim.simulate_scenarios(st, {"a": a}, 3, seed=2)["forecast"]
+    assert np.array_equal(f.sel(target="cum_deaths", day=3), f.sel(target="cum_deaths", day=1))
+    d0 = np.clip(np.round(st.displaced_at_origin), 0, np.round(st.population_at_risk))
+    at_risk = np.round(st.population_at_risk) - d0
+    new = f.sel(target="cum_displaced", day=1).values[0, :, :-1] - d0
+    p = -np.expm1(-1.3e-3)
+    z = (new.sum() - (at_risk * p).sum()) / np.sqrt((at_risk * p * (1 - p)).sum())
+    assert abs(z) < 4.5
+
+
+def test_refugees_are_a_share_of_new_displacement(state, shipped):
+    """Crossings ~ Binomial(new, refugee_share): over all draws and days of the baseline, crossings
+    / new displacement matches the share (z-test, 4.5 sd); share 0: no crossing after the origin;
+    B at the origin is refugees_at_origin, at most the displaced at the origin."""
+    from dataclasses import replace
+
+    st = replace(state, refugee_share=np.full_like(state.refugee_share, 0.15))
+    f = sim.simulate_scenarios(st, {"b": shipped["baseline"]}, 30, seed=3)["forecast"].values[0]
+    k = {t: TARGETS.index(t) for t in TARGETS}
+    new = np.diff(f[:, :, k["cum_displaced"], :-1], axis=1).astype(np.float64)
+    cross = np.diff(f[:, :, k["cum_refugees"], :-1], axis=1).astype(np.float64)
+    assert np.all(cross <= new)
+    z = (cross.sum() - 0.15 * new.sum()) / np.sqrt(0.15 * 0.85 * new.sum())
+    assert abs(z) < 4.5
+    none = replace(st, refugee_share=np.zeros_like(st.refugee_share))
+    g = sim.simulate_scenarios(none, {"b": shipped["baseline"]}, 30, seed=3)["forecast"].values[0]
+    origin = np.minimum(np.round(state.refugees_at_origin),
+                        np.clip(np.round(state.displaced_at_origin), 0,
+                                np.round(state.population_at_risk)))
+    assert np.array_equal(g[:, :, k["cum_refugees"], :-1],
+                          np.broadcast_to(origin[:, None, :], g.shape[:2] + origin.shape[1:]))
+    # The share moves crossings only: everything else is the same, draw for draw.
+    others = [k[t] for t in TARGETS if t != "cum_refugees"]
+    assert np.array_equal(f[:, :, others], g[:, :, others])
+
+
+def _with_event(a, eid, **fields):
+    from scenarios.schema import InterventionEvent
+
+    ev = InterventionEvent(description=eid, encodes=a.encodes, **fields)
+    return a.model_copy(update={"events": {**a.events, eid: ev}})
+
+
+def test_lowers_to_caps_the_regime_from_the_event_day(state, shipped):
+    """A pause (hazard 0.08, lowers_to contained, deaths x 0.5) in the escalated regime: on its day
+    the regime is contained, even when a 'moves_to: regional_war' event falls on the same day (the
+    cap wins); before it the run is the run without the pause; afterwards the chain moves on."""
+    base = shipped["baseline"].model_copy(update={"initial_regime": "escalated"})
+    up = _with_event(base, "front", daily_hazard=_fixed(0.05), intensity_multiplier=_fixed(1.5),
+                     moves_to="regional_war")
+    both = _with_event(up, "pause", daily_hazard=_fixed(0.08), intensity_multiplier=_fixed(0.5),
+                       lowers_to="contained")
+    n, horizon = 3000, 40
+    ds = sim.simulate_scenarios(state, {"up": up, "both": both}, horizon, seed=6, draws=n)
+    day = ds["event_day"].sel(scenario="both", event="pause").values
+    front = ds["event_day"].sel(scenario="both", event="front").values
+    reg = ds["regime"].sel(scenario="both").values
+    happened = np.flatnonzero(np.isfinite(day))
+    assert happened.size > 0.8 * n
+    assert np.all(reg[happened, day[happened].astype(int) - 1] == REGIMES.index("contained"))
+    same_day = np.flatnonzero(day == front)
+    assert same_day.size > 10
+    before = np.arange(1, horizon + 1)[None, :] < np.where(np.isfinite(day), day, np.inf)[:, None]
+    assert np.array_equal(ds["regime"].sel(scenario="up").values[before], reg[before])
+    fa, fb = ds["forecast"].sel(scenario="up").values, ds["forecast"].sel(scenario="both").values
+    assert np.array_equal(fa[before], fb[before])
+    # Later transitions move it again (contained -> prolonged in the baseline levers).
+    after = np.arange(1, horizon + 1)[None, :] > np.where(np.isfinite(day), day, np.inf)[:, None]
+    assert np.any(reg[after] > REGIMES.index("contained"))
+    deaths = TARGETS.index("cum_deaths")
+    assert np.mean(fb[happened, -1, deaths, -1] < fa[happened, -1, deaths, -1]) > 0.9
+
+
+def test_region_scoped_event_and_multipliers_leave_other_regions_unchanged(state, shipped):
+    """Calm returns in Aleppo (an event of Aleppo only, deaths x 0.3), or Aleppo's own multipliers:
+    Idlib's numbers and the regime are the baseline's, draw for draw (common random numbers);
+    Aleppo's differ from the event's day on."""
+    from scenarios.schema import RegionMultipliers
+
+    base = shipped["baseline"]
+    calm = _with_event(base, "aleppo_truce", daily_hazard=_fixed(0.05),
+                       intensity_multiplier=_fixed(0.3), regions=["aleppo"])
+    local = base.model_copy(update={"region_multipliers": {"aleppo": RegionMultipliers(
+        intensity_multiplier=_fixed(0.5), displacement_multiplier=_fixed(2.0))}})
+    ds = sim.simulate_scenarios(state, {"base": base, "calm": calm, "local": local}, 40, seed=7,
+                                draws=400)
+    f = ds["forecast"]
+    for name in ("calm", "local"):
+        assert np.array_equal(f.sel(scenario=name, region="idlib"),
+                              f.sel(scenario="base", region="idlib"))
+        assert np.array_equal(ds["regime"].sel(scenario=name), ds["regime"].sel(scenario="base"))
+    day = ds["event_day"].sel(scenario="calm", event="aleppo_truce").values
+    days = ds["day"].values
+    a_base = f.sel(scenario="base", region="aleppo").values
+    a_calm = f.sel(scenario="calm", region="aleppo").values
+    before = days[None, :] < day[:, None]
+    assert np.array_equal(a_base[before], a_calm[before])
+    deaths = TARGETS.index("cum_deaths")
+    happened = np.flatnonzero(day <= 30)
+    assert np.mean(a_calm[happened, -1, deaths] < a_base[happened, -1, deaths]) > 0.9
+    assert "lever__region_multipliers__aleppo__displacement_multiplier" in ds
+
+
+def test_event_and_region_checks():
+    from pydantic import ValidationError
+
+    from scenarios.schema import InterventionEvent
+
+    common = {"description": "x", "daily_hazard": _fixed(0.01), "intensity_multiplier": _fixed(0.5),
+              "encodes": "p"}
+    with pytest.raises(ValidationError, match="not both"):
+        InterventionEvent(moves_to="escalated", lowers_to="contained", **common)
+    with pytest.raises(ValidationError, match="regime is shared by all regions"):
+        InterventionEvent(lowers_to="contained", regions=["aleppo"], **common)
+    InterventionEvent(regions=["aleppo"], **common)  # a local change: fine
+
+
+def test_unknown_regions_are_refused(state, shipped):
+    from scenarios.schema import RegionMultipliers
+
+    bad = _with_event(shipped["baseline"], "truce", daily_hazard=_fixed(0.01),
+                      intensity_multiplier=_fixed(0.5), regions=["alepo"])
+    with pytest.raises(ValueError, match="event 'truce': unknown region 'alepo'"):
+        sim.simulate_scenarios(state, {"bad": bad}, 5, seed=1)
+    bad = shipped["baseline"].model_copy(update={"region_multipliers": {
+        "homs": RegionMultipliers(intensity_multiplier=_fixed(2.0))}})
+    with pytest.raises(ValueError, match="region_multipliers: unknown region 'homs'"):
+        sim.simulate_scenarios(state, {"bad": bad}, 5, seed=1)
+
+
 # --------------------------------------------------------------------------- against the naive loop
 
 
+def _local(shipped):
+    """The de-escalation scenario (a pause with lowers_to: contained, deaths x < 1) with a truce in
+    Aleppo only and Idlib's own multipliers: every new piece of the process at once."""
+    from scenarios.schema import RegionMultipliers
+
+    a = _with_event(shipped["deescalation"], "aleppo_truce",
+                    daily_hazard=LogNormal(dist="lognormal", low=0.02, high=0.1),
+                    intensity_multiplier=LogNormal(dist="lognormal", low=0.2, high=0.6),
+                    regions=["aleppo"])
+    pause = a.events["negotiated_pause"].model_copy(
+        update={"daily_hazard": LogNormal(dist="lognormal", low=0.02, high=0.08)})
+    return a.model_copy(update={"events": {**a.events, "negotiated_pause": pause},
+                                "region_multipliers": {"idlib": RegionMultipliers(
+                                    intensity_multiplier=LogNormal(dist="lognormal", low=0.8, high=2.0),
+                                    displacement_multiplier=LogNormal(dist="lognormal", low=0.5,
+                                                                      high=3.0))}})
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario", ["baseline", "escalation"])
+@pytest.mark.parametrize("scenario", ["baseline", "escalation", "deescalation", "local"])
 def test_engine_agrees_with_naive_reference(scenario, shipped):
     """Two-sample KS tests of the engine against tests/naive_reference.py, on independent
-    posterior samples (example_state at two seeds). Compared, in both regions: cum_deaths,
-    cum_civilian_deaths and displaced on days 7 and 30, and the day's deaths and new displacement
-    on days 2 and 30 (daily counts show the negative-binomial spread that cumulative sums hide):
-    20 comparisons, Bonferroni so that a correct engine fails with probability <= 1e-3 per
-    scenario."""
+    posterior samples (example_state at two seeds: non-zero flight hazard and refugee share).
+    Compared, in both regions: cum_deaths, cum_civilian_deaths, displaced and cum_refugees on days
+    7 and 30, and the day's deaths, new displacement and border crossings on days 2 and 30 (daily
+    counts show the negative-binomial spread that cumulative sums hide): 28 comparisons,
+    Bonferroni so that a correct engine fails with probability <= 1e-3 per scenario. ``local``:
+    :func:`_local` (de-escalation event, a region-scoped event, region multipliers)."""
     horizon, n_naive, n_engine = 30, 1500, 6000
-    naive = simulate_naive(example_state(n_naive, seed=101), shipped[scenario], horizon,
+    a = _local(shipped) if scenario == "local" else shipped[scenario]
+    naive = simulate_naive(example_state(n_naive, seed=101), a, horizon,
                            np.random.default_rng(202))["forecast"]
-    engine = sim.simulate_scenarios(example_state(n_engine, seed=303), {scenario: shipped[scenario]},
+    engine = sim.simulate_scenarios(example_state(n_engine, seed=303), {scenario: a},
                                     horizon, seed=404)["forecast"].values[0, ..., :-1]
 
     def values(f, what, day, region):
@@ -428,9 +630,10 @@ def test_engine_agrees_with_naive_reference(scenario, shipped):
             return f[:, day - 1, k, region] - f[:, day - 2, k, region]
         return f[:, day - 1, TARGETS.index(what), region]
 
-    comparisons = [(t, d, r) for t in ("cum_deaths", "cum_civilian_deaths", "displaced")
+    comparisons = [(t, d, r) for t in ("cum_deaths", "cum_civilian_deaths", "displaced",
+                                       "cum_refugees")
                    for d in (7, 30) for r in (0, 1)]
-    comparisons += [(t, d, r) for t in ("daily_deaths", "daily_displaced")
+    comparisons += [(t, d, r) for t in ("daily_deaths", "daily_displaced", "daily_refugees")
                     for d in (2, 30) for r in (0, 1)]
     alpha = 1e-3 / len(comparisons)
     for what, day, region in comparisons:
