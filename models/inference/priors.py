@@ -45,7 +45,7 @@ pool alone, with a message.
   missing records), pooled.
 
 Entry point :func:`derive_priors`; stored figures in :data:`STORED`; the printout:
-``python -m models.inference.priors SDN 2024-12-01 [--previous]``.
+``python -m models.priors SDN 2024-12-01 [--previous]`` (:mod:`models.cli.priors`).
 """
 
 from __future__ import annotations
@@ -489,16 +489,3 @@ def describe(d: DerivedPriors, previous: dict | None = None) -> str:
               f"[{d.source['return_rate']}]",
               textwrap.indent(textwrap.fill(d.figures["return_rate_basis"], 92), "    ")]
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    import argparse
-
-    cli = argparse.ArgumentParser(description="Print the derived priors of a country.")
-    cli.add_argument("iso3", help="ISO 3166-1 alpha-3 code, or 'pool'")
-    cli.add_argument("origin", help="forecast origin, YYYY-MM-DD")
-    cli.add_argument("--data", type=Path, help="data directory (default: stored, else shared)")
-    cli.add_argument("--previous", action="store_true", help="show the hand-set priors before")
-    a = cli.parse_args()
-    print(describe(derive_priors(None if a.iso3.lower() == POOL else a.iso3, a.origin, a.data),
-                   PREVIOUS_PRIORS if a.previous else None))

@@ -16,7 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("models", "scenarios")
-SHIMS = {"models.run", "models.compare", "models.score", "models.backtest", "models.timeline"}
+SHIMS = {"models.run", "models.compare", "models.score", "models.backtest", "models.priors",
+         "models.timeline"}
 MAX_LINES = 500
 LONG_ALLOWED = {
     "models.simulation.engine": "the Monte Carlo hot loop; its 47-line module docstring is the "
