@@ -378,6 +378,131 @@ def test_cli_refuses_to_overwrite_a_directory_it_did_not_write(config_dir, capsy
     assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
 
 
+# --- any country, several countries ---------------------------------------------------------
+
+
+def write_panel_csv(path: Path, series: dict[str, pd.DataFrame]) -> Path:
+    """An all-country ViEWS panel: ISO code -> a tidy series (all deaths as state-based)."""
+    from scenarios.geography import resolve_country
+
+    pd.concat([pd.DataFrame({"month_id": d["month_id"],
+                             "country_id": resolve_country(iso).views_id,
+                             "ged_sb": d["deaths"].astype(int), "ged_os": 0, "ged_ns": 0})
+               for iso, d in series.items()]).to_csv(path, index=False)
+    return path
+
+
+COUNTRIES = {"SDN": 1, "MLI": 2, "KEN": 3}
+
+
+@pytest.fixture
+def panel_dir(tmp_path):
+    write_panel_csv(tmp_path / "panel.csv", {iso: synthetic_deaths(seed=seed)
+                                             for iso, seed in COUNTRIES.items()})
+    for name, data in (("sudan.yaml", "  country: sdn"),
+                       ("countries.yaml", "  countries: [SDN, Mali, KEN]")):
+        (tmp_path / name).write_text(CONFIG.replace("  path: deaths.csv\n  country: 220",
+                                                    f"  path: panel.csv\n{data}"),
+                                     encoding="utf-8")
+    return tmp_path
+
+
+class StandIn(RecordingForecaster):
+    def __init__(self, window, **kwargs):
+        super().__init__()
+        self.prior_rule = kwargs.get("prior_rule")
+
+
+def test_another_countrys_config_runs_end_to_end_with_its_code(panel_dir, monkeypatch):
+    """A config naming SDN (any case) reads Sudan's rows of an all-country panel, runs (stand-in
+    model) and says SDN in its outputs; its prior rule is Sudan's."""
+    monkeypatch.setattr(pipeline, "LatentNBForecaster", StandIn)
+    loaded = load_backtest_config(panel_dir / "sudan.yaml")
+    assert loaded.config.data.country == "SDN" and pipeline.units(loaded)[0].views_id == 245
+    deaths = pipeline.load_backtest_data(loaded)
+    assert set(deaths["country_id"]) == {245}
+    out = panel_dir / "out"
+    assert main([str(panel_dir / "sudan.yaml"), "--out", str(out), "--quiet", "--quick"]) == 0
+    assert "Unit SDN" in (out / "summary.md").read_text(encoding="utf-8")
+    run = backtest_from_config(loaded, quick=True)
+    assert run.meta["country"] == "SDN" and run.meta["priors"] == "rule"
+    assert pipeline.prior_rule(loaded, pipeline.units(loaded)[0]).unit == "SDN"
+
+
+def test_a_config_with_a_list_runs_every_country_and_writes_the_table(panel_dir, monkeypatch):
+    """data.countries: one run per country (stand-in model), DIR/<ISO3>/ with the usual files,
+    countries.md and countries.csv with one row per country and the pooled figures;
+    --countries runs a subset."""
+    monkeypatch.setattr(pipeline, "LatentNBForecaster", StandIn)
+    cfg = panel_dir / "countries.yaml"
+    assert [u.label for u in pipeline.units(load_backtest_config(cfg))] == ["SDN", "MLI", "KEN"]
+    out = panel_dir / "out"
+    assert main([str(cfg), "--out", str(out), "--quiet", "--quick"]) == 0
+    table = pd.read_csv(out / "countries.csv")
+    assert list(table["country"]) == ["SDN", "MLI", "KEN"]
+    assert {"ratio_h1", "ratio_h2", "ratio_h3", "ratio_h1_3", "coverage_90"} <= set(table)
+    assert (table["origins"] == 2).all()
+    for iso in COUNTRIES:
+        assert {"scores.csv", "forecast_scores.csv", "summary.md"} <= {
+            p.name for p in (out / iso).iterdir()}
+    md = (out / "countries.md").read_text(encoding="utf-8")
+    assert "median h1-3 ratio to conflictology across countries" in md and "| KEN Kenya |" in md
+    assert main([str(cfg), "--out", str(out), "--quiet", "--quick", "--countries", "mli"]) == 0
+    assert list(pd.read_csv(out / "countries.csv")["country"]) == ["MLI"]
+
+
+BAD_COUNTRY_CONFIGS = [
+    ("  country: sdn", "  country: SDX",
+     "{cfg}:5: data -> country: unknown country code 'SDX': expected an ISO 3166-1 alpha-3 code "
+     "such as 'SYR' or 'SDN' (table: scenarios/country_codes.csv). Did you mean 'SSD' (South "
+     "Sudan)?"),
+    ("  country: sdn", "  country: sdn\n  countries: [MLI]",
+     "{cfg}:4: data: give either 'country' (one unit) or 'countries' (a list)"),
+    ("  country: sdn", "  country: UGA",
+     "{cfg}:5: data -> country: UGA (ViEWS country_id 235, GW 500): {dir}/panel.csv: no rows "
+     "for country 235 (found: country_id 50 (50), country_id 237 (237), country_id 245 (245))"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BAD_COUNTRY_CONFIGS,
+                         ids=["unknown-code", "both", "not-in-file"])
+def test_bad_country_gives_one_line_and_exit_2(panel_dir, capsys, old, new, message):
+    cfg = panel_dir / "sudan.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    assert main([str(cfg), "--out", str(panel_dir / "out"), "--quiet"]) == 2
+    assert capsys.readouterr().err.strip() == "error: " + message.format(
+        cfg=cfg.resolve(), dir=panel_dir.resolve())
+
+
+def test_countries_option_names_only_listed_countries(panel_dir, capsys):
+    cfg = panel_dir / "countries.yaml"
+    assert main([str(cfg), "--out", str(panel_dir / "out"), "--countries", "UGA"]) == 2
+    assert "--countries: not in" in capsys.readouterr().err
+    assert main([str(panel_dir / "sudan.yaml"), "--out", str(panel_dir / "o"),
+                 "--countries", "SDN"]) == 2
+
+
+def test_shipped_country_configs_are_valid_and_the_list_follows_the_rule(shared_data):
+    """configs/backtest-sudan.yaml and -countries.yaml validate; the cross-country list is
+    exactly the selection rule applied to the months before the first origin (>= 12 active
+    months in the 24 before it), so no later data chose the countries."""
+    from models.evaluation.backtest import active_countries
+    from models.inference.monthly_priors import load_pool_panel
+
+    assert load_backtest_config(ROOT / "configs" / "backtest-sudan.yaml").config.data.country \
+        == "SDN"
+    loaded = load_backtest_config(ROOT / "configs" / "backtest-countries.yaml")
+    c = loaded.config
+    assert len(c.data.countries) >= 20 and c.model.december_effect is False
+    assert (c.origins.first, c.model.window_months, c.forecast.horizons) == ("2020-01", 24, 12)
+    panel = load_pool_panel(str(loaded.pool_path))
+    first = month_id(f"{c.origins.first}-01")
+    assert c.data.countries == active_countries(panel, first)
+    # the rule reads no month at or after the first origin
+    later = panel.assign(deaths=np.where(panel["month_id"] >= first, 0, panel["deaths"]))
+    assert active_countries(later, first) == c.data.countries
+
+
 # --- the real model (NUTS) ----------------------------------------------------------------------
 
 
@@ -412,3 +537,16 @@ def test_cli_quick_run_with_nuts(config_dir):
     fits = pd.read_csv(out / "fits.csv")
     assert len(fits) == 2 and (fits["fit_seconds"] > 0).all()
     assert textwrap.dedent("## NUTS diagnostics") in (out / "summary.md").read_text()
+
+
+@pytest.mark.slow
+def test_quick_run_with_nuts_for_another_country(shared_data, tmp_path):
+    """configs/backtest-sudan.yaml --quick with real NUTS: exit 0, Sudan's priors recorded per
+    fit (partially pooled level prior, no fallback), scores for every model."""
+    p = run_cli(ROOT / "configs" / "backtest-sudan.yaml", "--out", tmp_path / "out", "--quick",
+                "--quiet")
+    assert p.returncode == 0, p.stderr[-2000:]
+    fits = pd.read_csv(tmp_path / "out" / "fits.csv")
+    assert len(fits) == 3 and fits["prior_intensity_source"].str.startswith("partial").all()
+    assert fits["prior_messages"].isna().all()
+    assert set(pd.read_csv(tmp_path / "out" / "scores.csv")["model"]) == {MODEL_NAME, *BENCHMARKS}

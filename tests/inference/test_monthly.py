@@ -143,3 +143,123 @@ def test_diagnostics_are_the_shared_checks_plus_the_origin_rhat():
     assert not bad["passed"] and bad["rhat_log_intensity_at_origin"] > diagnostics.RHAT_MAX
     assert f"> {diagnostics.RHAT_MAX}" in bad["messages"]
     assert MODEL_NAME == "latent_nb"
+
+
+# --- priors for any country (models.inference.monthly_priors) ---------------------------------
+
+def _panel(tmp_path, series: dict[str, np.ndarray], first: int = 457):
+    """An all-country ViEWS panel (CSV) holding ``series`` (ISO code -> monthly deaths, as
+    state-based deaths) from month ``first`` (457 = January 2018)."""
+    import pandas as pd
+
+    from scenarios.geography import resolve_country
+
+    rows = [pd.DataFrame({"month_id": first + np.arange(len(y)),
+                          "country_id": resolve_country(iso).views_id,
+                          "ged_sb": np.asarray(y, dtype=int), "ged_os": 0, "ged_ns": 0})
+            for iso, y in series.items()]
+    path = tmp_path / "panel.csv"
+    pd.concat(rows).to_csv(path, index=False)
+    return path
+
+
+def _history(y, first: int = 457):
+    import pandas as pd
+
+    return pd.DataFrame({"month_id": first + np.arange(len(y)), "deaths": np.asarray(y, float)})
+
+
+def _series(seed, n=60, level=300.0):
+    rng = np.random.default_rng(seed)
+    return np.round(level * np.exp(np.cumsum(rng.normal(0, 0.2, n)))).astype(int)
+
+
+def test_priors_at_an_origin_use_no_data_after_it(tmp_path):
+    """The level and trend priors at an origin are the same whether the months after it (in
+    the country's history and in the pool panel) are real or poisoned (1e6 deaths)."""
+    from models.inference.monthly_priors import MonthlyPriorRule, _pool_figures
+
+    series = {"SDN": _series(1), "AFG": _series(2, level=2000), "MLI": _series(3, level=80)}
+    origin = 457 + 40  # month 41 of 60
+    clean_dir, poison_dir = tmp_path / "clean", tmp_path / "poison"
+    clean_dir.mkdir(), poison_dir.mkdir()
+    clean = _panel(clean_dir, series)
+    poisoned = _panel(poison_dir, {k: np.where(np.arange(60) > 40, 10**6, v)
+                                   for k, v in series.items()})
+    history = _history(series["SDN"])
+    got = []
+    for path in (clean, poisoned):
+        _pool_figures.cache_clear()
+        rule = MonthlyPriorRule(path, unit="SDN", window=24)
+        got.append(rule(history[history["month_id"] <= origin]).record())
+    assert got[0] == got[1]
+    # the poison would show: the same rule one month after the poisoning starts differs
+    late = MonthlyPriorRule(poisoned, unit="SDN", window=24)(
+        history.assign(deaths=np.where(np.arange(60) > 40, 1e6, history["deaths"])).iloc[:45])
+    assert late.record()["prior_intensity_high"] > got[0]["prior_intensity_high"]
+
+
+def test_partial_pooling_weight_and_pool_quantiles(tmp_path):
+    """The level prior is exp(w log c + (1 - w) log p) of the country's (c) and the pool's (p)
+    5% and 95% quantiles of active months' deaths, w = n / (n + 24), n the active months."""
+    from models.inference.monthly_priors import MonthlyPriorRule, window_slopes
+
+    series = {"SDN": np.tile([90, 110], 18), "AFG": np.arange(1000, 1036)}
+    rule = MonthlyPriorRule(_panel(tmp_path, series), unit="SDN", window=24)
+    p = rule(_history(series["SDN"]))
+    w = 36 / (36 + 24)
+    pool_q05, pool_q95 = np.quantile(np.r_[series["SDN"], series["AFG"]], [0.05, 0.95])
+    spec = p.priors["intensity_at_origin"].spec
+    assert spec.low == pytest.approx(np.exp(w * np.log(90) + (1 - w) * np.log(pool_q05)),
+                                     rel=1e-3)
+    assert spec.high == pytest.approx(np.exp(w * np.log(110) + (1 - w) * np.log(pool_q95)),
+                                      rel=1e-3)
+    assert p.source["intensity"] == f"partial pooling, country weight {w:.2f}"
+    # trend: one 24-month block per country (n < 2: the pool alone), the pool's two blocks' RMS
+    assert p.source["trend"] == "the pool alone"
+    slopes = [np.polyfit(np.arange(24), np.log1p(series[k][12:]), 1)[0] for k in series]
+    assert p.priors["trend"].spec.sd == pytest.approx(np.sqrt(np.mean(np.square(slopes))))
+    frame = _history(series["AFG"]).assign(iso3="AFG")
+    np.testing.assert_allclose(window_slopes(frame, 24, 457 + 35), slopes[1:])
+    assert len(window_slopes(frame, 12, 457 + 35)) == 3  # blocks counted back, non-overlapping
+
+
+def test_a_country_without_active_months_takes_the_pool_with_a_message(tmp_path):
+    from models.inference.monthly_priors import MonthlyPriorRule
+
+    series = {"SDN": _series(1), "AFG": _series(2, level=2000)}
+    rule = MonthlyPriorRule(_panel(tmp_path, series), unit="KEN", window=24)
+    p = rule(_history(np.zeros(30, int)))
+    assert p.source["intensity"] == "the pool alone"
+    assert any("KEN: no active month" in m and "pool alone" in m for m in p.messages)
+    assert p.record()["prior_messages"] == "; ".join(p.messages)
+    pooled = MonthlyPriorRule(_panel(tmp_path, series), unit="POOL", window=24)
+    alone = pooled(_history(np.zeros(30, int))).priors["intensity_at_origin"]
+    assert p.priors["intensity_at_origin"].spec == alone.spec
+
+
+def test_without_a_pool_the_country_alone_with_a_message(tmp_path):
+    """No pool panel (or none of its months up to the origin, as for Syria before 2018): the
+    country's own figures alone, said; no active month either: the weak priors, said."""
+    from models.inference.monthly_priors import WEAK_PRIORS, MonthlyPriorRule
+
+    rule = MonthlyPriorRule(tmp_path / "absent.csv", unit="SYR", window=24)
+    p = rule(_history(_series(4), first=300))
+    assert p.source["intensity"].startswith("the country alone")
+    assert any("no month of the pool panel" in m for m in p.messages)
+    q = rule(_history(np.zeros(30, int), first=300))
+    assert q.priors["intensity_at_origin"] == WEAK_PRIORS["intensity_at_origin"]
+    assert any("weak data-free level prior" in m for m in q.messages)
+
+
+def test_the_monthly_model_keeps_no_country_constant():
+    """Every prior basis of latent_nb is generic (no country named), the level and trend priors
+    are data of the model (one compilation for every origin and country)."""
+    from models.inference.monthly import LEVEL_TREND, MONTHLY_PRIORS
+
+    for name, prior in MONTHLY_PRIORS.items():
+        assert "syria" not in prior.basis.lower(), name
+    model = MonthlyLatentModel(24).model
+    for k in ("log_intensity_mu", "log_intensity_sigma", "trend_mean", "trend_sd"):
+        assert f"prior_{k}" in model.named_vars
+    assert set(LEVEL_TREND) == {"intensity_at_origin", "trend"}

@@ -124,8 +124,10 @@ def load_backtest_data(loaded: LoadedBacktest, *, quick: bool = False,
         deaths = load_monthly_deaths(loaded.data_path, country=unit.query(loaded.data_path))
     except DataError as e:
         if "no rows for country" in str(e) or "no events for country" in str(e):
+            codes = (f"{unit.label} (ViEWS country_id {unit.views_id}, GW {unit.gw}): "
+                     if unit.iso3 and isinstance(unit.given, str) else "")
             raise ConfigError([f"{loaded.where(*unit.key)}: {' -> '.join(map(str, unit.key))}: "
-                               f"{e}"]) from None
+                               f"{codes}{e}"]) from None
         raise
     try:
         check_history(deaths, BacktestSettings.from_config(loaded, quick=quick),
