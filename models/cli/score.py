@@ -13,7 +13,12 @@ import sys
 import pandas as pd
 
 from models.evaluation.score_run import (
+    AT_LEAST,
+    AT_MOST,
+    EXACT,
+    OUTCOME_KINDS,
     ScoreInputError,
+    closest_scenario,
     load_outcomes,
     load_run,
     score_run,
@@ -30,7 +35,8 @@ def parser() -> argparse.ArgumentParser:
         description="Score a saved scenario forecast against outcomes known after its origin.")
     p.add_argument("run_dir", help="run results directory (samples.parquet, run.json, "
                    "config.resolved.yaml)")
-    p.add_argument("outcomes", help="CSV: date, target, location, value (or low, high)")
+    p.add_argument("outcomes", help="CSV: date, target, location, value (a count, or a bound "
+                   "such as 'at least 900') or low, high (a range; one end alone is a bound)")
     p.add_argument("--out", help="write per-outcome scores to this CSV file")
     return p
 
@@ -52,13 +58,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run {run.directory} (origin {run.origin}, config {run.config_hash[:12]})")
     print(f"scored {len(outcomes)} outcome(s)"
           + "".join(f"; skipped {n} {why}" for why, n in skipped.items() if n))
+    kinds = outcomes["kind"].value_counts()
+    if (outcomes["kind"] != EXACT).any():
+        bounds = (outcomes["kind"].isin([AT_LEAST, AT_MOST])).any()
+        print("outcomes: " + ", ".join(f"{int(kinds[k])} {k.replace('_', ' ')}"
+                                       for k in OUTCOME_KINDS if k in kinds)
+              + (" (bounds have no CRPS, log score, interval score, coverage or PIT: they are "
+                 "scored by prob_in_range, censored_log_score and consistent_50/90)"
+                 if bounds else ""))
     note = unscored_mixture(run)
     if note:
         print(note)
-    with pd.option_context("display.width", 140, "display.max_columns", 20):
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(summary.to_string(index=False, float_format=format_decimal))
     if closest is not None:
-        print(f"closest scenario (lowest CRPS): {closest}")
+        print(f"closest scenario (lowest {closest_scenario(summary)[1]}): {closest}")
     if args.out:
         print(f"per-outcome scores written to {args.out}")
     return 0

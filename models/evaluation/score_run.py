@@ -9,17 +9,65 @@ trajectory), ``run.json`` (with ``config_hash`` and ``origin``) and ``config.res
 The run is scored only if ``config_hash`` equals the hash of ``config.resolved.yaml``
 (:func:`scenarios.loader.config_hash`), so a forecast is scored as it was made.
 
-``OUTCOMES.csv`` is long format, one outcome per line: ``date, target, location`` and either
-``value`` or ``low, high`` (a reported range). Dates are the day the outcome refers to;
-``horizon = date - origin`` in days. Lines dated on or before the origin, or beyond the
-forecast's horizons, are skipped (and counted): they cannot score this forecast.
+``OUTCOMES.csv`` is long format, one outcome per line: ``date, target, location`` and the
+outcome in ``value`` or in ``low, high`` (a file may have any of these three columns). Dates are
+the day the outcome refers to; ``horizon = date - origin`` in days. Lines dated on or before the
+origin, or beyond the forecast's horizons, are skipped (and counted): they cannot score this
+forecast. ``target`` is one of the run's targets; ``location`` a location of the run, or a region
+id that run.json's ``hubverse_locations`` maps to one (so a region may be named by its id or its
+ISO 3166-2 code). Each line is one of four kinds (column ``kind``):
 
-Reported ranges (interval-censored outcomes): the point scores (CRPS, log scores, interval
-scores, coverage, PIT) use the range's midpoint, and ``prob_in_range`` gives the forecast's
-probability that the outcome lies in ``[low, high]`` (the share of draws inside it), the
-quantity an interval-censored likelihood would score. Midpoint scoring is a choice: it treats
-the reported range as symmetric uncertainty around its centre, and a range wide compared with
-the forecast spread is scored as if it were exact.
+* ``exact``: ``value`` is a count, e.g. ``900``.
+* ``range``: ``low`` and ``high`` both given, e.g. ``60, 80``: the outcome is in ``[60, 80]``.
+* ``at_least``: ``value`` ``at least 900``, ``>= 900``, ``≥ 900`` or ``900+``; or ``low`` given
+  with ``high`` empty. The outcome is in ``[900, inf)``.
+* ``at_most``: ``value`` ``at most 50``, ``<= 50`` or ``≤ 50``; or ``high`` given with ``low``
+  empty. The outcome is in ``[0, 50]``.
+
+Ends are included. Strict wording ("more than 900") is not read: write the bound the report
+supports ("at least 900"). Example (illustrative figures)::
+
+    date,target,location,value,low,high
+    2025-02-05,cum_deaths,all,2900,,
+    2025-02-05,displaced,CD-NK,,400000,700000
+    2025-02-10,cum_deaths,all,at least 3000,,
+    2025-02-10,cum_refugees,all,,12000,
+    2025-02-10,cum_civilian_deaths,CD-SK,<= 400,,
+
+Scores by kind (per outcome; a score a kind does not get is empty):
+
+* ``exact``: the point scores of :func:`models.evaluation.scoring.score_samples` (``crps,
+  log_score, binned_log_score, mis_90, interval_score_50, coverage_50, coverage_90, pit``) and
+  ``consistent_50/90``, here equal to ``coverage_50/90``.
+* ``range``: the point scores at the range's midpoint, and the set scores below. Midpoint
+  scoring is a choice: it treats the reported range as symmetric uncertainty around its centre,
+  and a range wide compared with the forecast spread is scored as if it were exact; the set
+  scores do not depend on that choice.
+* ``at_least``, ``at_most``: the set scores only. A bound has no point value and no midpoint,
+  and CRPS, the kernel and binned log scores, the interval scores, coverage and PIT are all
+  functions of the value; scoring the bound as if it were the value would score the forecast
+  against an outcome known to be other than that (for "at least 900", higher whenever the toll
+  passed 900), rewarding forecasts that are too low.
+
+Set scores (:mod:`models.evaluation.scoring`, proper for a censored observation: they use only
+what is known, that the outcome lies in the set):
+
+* ``prob_in_range``: the forecast probability of the set, the share of draws in it, e.g.
+  ``P(X >= 900)``;
+* ``censored_log_score``: ``-log2((k + 1) / (n + 2))``, ``k`` of ``n`` draws in the set (bits),
+  the log score of the censored observation; lower is better. A lower bound cannot penalise a
+  forecast that is too high, only one too low (an upper bound the reverse);
+* ``consistent_50``, ``consistent_90``: 1 if the set meets the central 50% / 90% interval (the
+  outcome may lie inside), 0 if it lies wholly outside (a certain miss: "at least 3000" against
+  a 90% interval that ends at 2500). Every kind gets it; its mean is an upper bound on the
+  coverage the exact outcomes would show.
+
+The binned log score uses :data:`models.evaluation.scoring.CUMULATIVE_BINS` (a zero bin, then
+one bin per half decade up to 10^8, an open top bin) for every target: a run's targets are all
+episode totals (cumulative counts since the episode start, and the displaced stock), which run
+into the thousands to millions, where the ViEWS bins for monthly counts (open above 1000) would
+put every forecast and outcome in one bin and score nothing. Its values are therefore not
+comparable with binned scores on the ViEWS bins (the backtest's monthly deaths).
 
 Every scenario in ``samples.parquet`` is scored, the mixture included. The mixture is the one
 the run drew and stored (rows with ``scenario_id`` :data:`models.vocabulary.MIXTURE`: each
@@ -29,10 +77,14 @@ mixture scored, even when its config names ``forecast.scenario_weights``: a mixt
 from the weights would be a different random pick of components, i.e. a forecast the run never
 made (:func:`unscored_mixture` says so, and the CLI prints it).
 
-:func:`score_run` gives per-outcome scores, the mean CRPS, log score, binned log score, MIS and
-coverage per target and scenario, and names the closest scenario: the lowest CRPS relative to
-the mean CRPS over scenarios of each target, averaged over targets (with one target: the lowest
-mean CRPS). The mixture is reported but not a candidate.
+:func:`score_run` gives per-outcome scores; per target and scenario the count of outcomes
+``n``, of those with point scores ``n_point`` (exact and ranges) and with set scores ``n_set``
+(ranges and bounds), and the mean of each score over the outcomes that have it
+(:data:`SUMMARY_COLUMNS`); and names the closest scenario (:func:`closest_scenario`): the lowest
+CRPS relative to the mean CRPS over scenarios of each target, averaged over the targets with
+point outcomes (with one target: the lowest mean CRPS); if no outcome has a point value (only
+bounds), the lowest mean censored log score averaged over targets. The mixture is reported but
+not a candidate.
 
 Bad input raises :class:`ScoreInputError` with one line naming the file, line and column.
 """
@@ -41,6 +93,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,17 +101,30 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from models.evaluation.scoring import DEATH_BINS, DISPLACEMENT_BINS, score_samples
+from models.evaluation.scoring import (
+    CUMULATIVE_BINS,
+    censored_log_score,
+    consistent_with_interval,
+    prob_in_set,
+    score_samples,
+)
 from models.vocabulary import MIXTURE
 from scenarios.loader import config_hash
 
-__all__ = ["SUMMARY_COLUMNS", "Run", "ScoreInputError", "load_outcomes", "load_run",
-           "score_run", "unscored_mixture"]
+__all__ = ["AT_LEAST", "AT_MOST", "EXACT", "OUTCOME_KINDS", "RANGE", "SUMMARY_COLUMNS", "Run", "ScoreInputError", "closest_scenario",
+           "load_outcomes", "load_run", "score_run", "unscored_mixture"]
 
 SAMPLE_COLUMNS = ("origin_date", "scenario_id", "location", "target", "horizon", "output_type",
                   "output_type_id", "value")
+EXACT, RANGE, AT_LEAST, AT_MOST = "exact", "range", "at_least", "at_most"
+OUTCOME_KINDS = (EXACT, RANGE, AT_LEAST, AT_MOST)
+"""The ``kind`` of an outcome (column of :func:`load_outcomes`), see the module docstring."""
+_BOUND = re.compile(r"^(?:(?:at\s+least|>=|\u2265)\s*(?P<at_least>\S+)|(?P<plus>[^\s+]+)\s*\+"
+                    r"|(?:at\s+most|<=|\u2264)\s*(?P<at_most>\S+))$", re.IGNORECASE)
+"""A bound in a ``value`` cell: "at least 900", ">= 900", "≥ 900", "900+"; "at most 50", "<= 50",
+"≤ 50"."""
 SUMMARY_COLUMNS = ("crps", "log_score", "binned_log_score", "mis_90", "coverage_50",
-                   "coverage_90", "prob_in_range")
+                   "coverage_90", "prob_in_range", "censored_log_score", "consistent_90")
 
 
 class ScoreInputError(Exception):
@@ -78,10 +144,6 @@ class Run:
     location_aliases: dict[str, str] = field(default_factory=dict)
     """Region id -> hubverse location (run.json ``hubverse_locations``): an outcomes file may
     name a region by either."""
-
-
-def _bins_for(target: str):
-    return DISPLACEMENT_BINS if "displace" in target else DEATH_BINS
 
 
 # --- reading the run --------------------------------------------------------------------------
@@ -195,9 +257,10 @@ def load_outcomes(path: str | Path, run: Run) -> tuple[pd.DataFrame, dict[str, i
     raw.columns = [c.strip() for c in raw.columns]
     required = ("date", "target", "location")
     missing = [c for c in required if c not in raw.columns]
-    has_value, has_range = "value" in raw.columns, {"low", "high"} <= set(raw.columns)
+    has_value = "value" in raw.columns
+    has_range = "low" in raw.columns or "high" in raw.columns
     if missing or not (has_value or has_range):
-        need = [*missing] + ([] if has_value or has_range else ["value (or low and high)"])
+        need = [*missing] + ([] if has_value or has_range else ["value (or low, high)"])
         raise ScoreInputError(f"{p}: missing column(s) {', '.join(need)}; expected date, target, "
                               f"location and value or low, high (found: {', '.join(raw.columns)})")
     if raw.empty:
@@ -218,6 +281,23 @@ def load_outcomes(path: str | Path, run: Run) -> tuple[pd.DataFrame, dict[str, i
             raise ScoreInputError(f"{p}:{i + 2}: column {col}: {text} must be a finite count >= 0")
         return v
 
+    def value_cell(i, text):
+        """(kind, observed, low, high) of a ``value`` cell: a count or a bound."""
+        m = _BOUND.match(text)
+        if m is None:
+            try:
+                float(text)
+            except ValueError:
+                raise ScoreInputError(
+                    f"{p}:{i + 2}: column value: {text!r} is not a number or a bound (write a "
+                    "count, 'at least N', '>= N', 'N+', 'at most N' or '<= N')") from None
+            return EXACT, number(i, "value", text), np.nan, np.nan
+        if m["at_least"] is not None:
+            return AT_LEAST, np.nan, number(i, "value", m["at_least"]), np.nan
+        if m["plus"] is not None:
+            return AT_LEAST, np.nan, number(i, "value", m["plus"]), np.nan
+        return AT_MOST, np.nan, np.nan, number(i, "value", m["at_most"])
+
     for i, r in enumerate(raw.itertuples(index=False)):
         line = i + 2
         rec = r._asdict()
@@ -235,19 +315,23 @@ def load_outcomes(path: str | Path, run: Run) -> tuple[pd.DataFrame, dict[str, i
             raise ScoreInputError(f"{p}:{line}: column location: unknown location {location!r}; "
                                   f"this run forecasts {', '.join(locations)}")
         value = rec.get("value", "").strip() if has_value else ""
-        low = rec.get("low", "").strip() if has_range else ""
-        high = rec.get("high", "").strip() if has_range else ""
+        low = rec.get("low", "").strip()
+        high = rec.get("high", "").strip()
         if value and (low or high):
             raise ScoreInputError(f"{p}:{line}: give either value or low and high, not both")
         if value:
-            observed, lo, hi = number(i, "value", value), np.nan, np.nan
+            kind, observed, lo, hi = value_cell(i, value)
         elif low and high:
-            lo, hi = number(i, "low", low), number(i, "high", high)
+            kind, lo, hi = RANGE, number(i, "low", low), number(i, "high", high)
             if lo > hi:
                 raise ScoreInputError(f"{p}:{line}: column low: {low} is above high {high}")
             observed = (lo + hi) / 2
+        elif low:
+            kind, observed, lo, hi = AT_LEAST, np.nan, number(i, "low", low), np.nan
+        elif high:
+            kind, observed, lo, hi = AT_MOST, np.nan, np.nan, number(i, "high", high)
         else:
-            raise ScoreInputError(f"{p}:{line}: no outcome: give value, or both low and high")
+            raise ScoreInputError(f"{p}:{line}: no outcome: give value, or low and/or high")
         horizon = (date - run.origin).days
         if horizon <= 0:
             skipped["on or before the origin"] += 1
@@ -258,8 +342,8 @@ def load_outcomes(path: str | Path, run: Run) -> tuple[pd.DataFrame, dict[str, i
         if horizon not in horizons:
             skipped["at a horizon without draws"] += 1
             continue
-        rows.append((line, date, target, location, horizon, observed, lo, hi))
-    out = pd.DataFrame(rows, columns=["line", "date", "target", "location", "horizon",
+        rows.append((line, date, target, location, horizon, kind, observed, lo, hi))
+    out = pd.DataFrame(rows, columns=["line", "date", "target", "location", "horizon", "kind",
                                       "observed", "low", "high"])
     dup = out.duplicated(["date", "target", "location"])
     if dup.any():
@@ -306,32 +390,81 @@ def unscored_mixture(run: Run) -> str | None:
             f"samples.parquet has no '{MIXTURE}' rows (only a mixture the run drew is scored)")
 
 
+POINT_SCORES = ("crps", "log_score", "binned_log_score", "mis_90", "interval_score_50",
+                "coverage_50", "coverage_90", "pit")
+"""Scores that need the outcome's value: empty for lower and upper bounds."""
+SET_SCORES = ("prob_in_range", "censored_log_score")
+"""Scores of the reported set: ranges and bounds only."""
+
+
+def _set_ends(o: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each outcome's set ``[low, high]``: an exact value is ``[v, v]``, "at least" has
+    ``high = inf``, "at most" has ``low = 0`` (counts are not negative)."""
+    exact = (o["kind"] == EXACT).to_numpy()
+    low = np.where(exact, o["observed"], o["low"].fillna(0.0))
+    high = np.where(exact, o["observed"], o["high"].fillna(np.inf))
+    return low.astype(float), high.astype(float)
+
+
+def _score_target(x: np.ndarray, o: pd.DataFrame) -> pd.DataFrame:
+    """Scores of one scenario's draws ``x`` (n_outcomes, n_draws) at outcomes ``o`` of one
+    target: each kind gets the scores the module docstring lists, the others are NaN."""
+    sc = pd.DataFrame(np.nan, index=o.index, columns=[*POINT_SCORES, *SET_SCORES,
+                                                      "consistent_50", "consistent_90"])
+    point = o["observed"].notna().to_numpy()  # exact values and ranges (at the midpoint)
+    if point.any():
+        ps = score_samples(x[point], o.loc[point, "observed"].to_numpy(), bins=CUMULATIVE_BINS,
+                           rng=0)
+        sc.loc[point, list(POINT_SCORES)] = ps[list(POINT_SCORES)].to_numpy()
+    low, high = _set_ends(o)
+    for level in (50, 90):
+        sc[f"consistent_{level}"] = consistent_with_interval(x, low, high, level / 100)
+    censored = (o["kind"] != EXACT).to_numpy()
+    if censored.any():
+        sc.loc[censored, "prob_in_range"] = prob_in_set(x[censored], low[censored],
+                                                        high[censored])
+        sc.loc[censored, "censored_log_score"] = censored_log_score(x[censored], low[censored],
+                                                                    high[censored])
+    return sc
+
+
 def score_run(run: Run, outcomes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
     """Per-outcome scores (one row per scenario and outcome), the summary per target and
-    scenario, and the closest scenario (None if the run has no scenario besides the mixture).
-    Scenarios, the mixture included, are exactly those stored in ``samples.parquet``."""
+    scenario, and the closest scenario (None if the run has no scenario besides the mixture;
+    :func:`closest_scenario` also says on which score). Scenarios, the mixture included, are
+    exactly those stored in ``samples.parquet``."""
     draws = _draw_matrices(run, outcomes)  # the stored mixture's draws, if the run has one
     parts = []
     for sid, x in draws.items():
         for target in outcomes["target"].unique():
             m = (outcomes["target"] == target).to_numpy()
             o = outcomes.loc[m].reset_index(drop=True)
-            sc = score_samples(x[m], o["observed"].to_numpy(), bins=_bins_for(target), rng=0)
-            inside = (x[m] >= o["low"].to_numpy()[:, None]) & (x[m] <= o["high"].to_numpy()[:, None])
-            sc["prob_in_range"] = np.where(o["low"].notna(), inside.mean(axis=1), np.nan)
-            parts.append(pd.concat([o.assign(scenario_id=sid), sc.drop(columns="observed")], axis=1))
+            parts.append(pd.concat([o.assign(scenario_id=sid), _score_target(x[m], o)], axis=1))
     per_outcome = pd.concat(parts, ignore_index=True)
-    cols = ["scenario_id", "line", "date", "target", "location", "horizon", "observed", "low",
-            "high", "crps", "log_score", "binned_log_score", "mis_90", "interval_score_50",
-            "coverage_50", "coverage_90", "pit", "prob_in_range"]
+    cols = ["scenario_id", "line", "date", "target", "location", "horizon", "kind", "observed",
+            "low", "high", *POINT_SCORES, *SET_SCORES, "consistent_50", "consistent_90"]
     per_outcome = per_outcome[cols].sort_values(["scenario_id", "line"], ignore_index=True)
     grouped = per_outcome.groupby(["target", "scenario_id"], sort=True)
-    summary = grouped[list(SUMMARY_COLUMNS)].mean()
+    summary = grouped[list(SUMMARY_COLUMNS)].mean()  # each over the outcomes it is defined for
+    summary.insert(0, "n_set", grouped["prob_in_range"].count())
+    summary.insert(0, "n_point", grouped["crps"].count())
     summary.insert(0, "n", grouped.size())
     summary = summary.reset_index()
+    return per_outcome, summary, closest_scenario(summary)[0]
+
+
+def closest_scenario(summary: pd.DataFrame) -> tuple[str | None, str]:
+    """The scenario closest to the outcomes, and the score that says so (see the module
+    docstring): ``(None, "")`` when the run has no scenario besides the mixture."""
     candidates = summary.loc[summary["scenario_id"] != MIXTURE].copy()
     if candidates.empty:
-        return per_outcome, summary, None
-    candidates["relative_crps"] = candidates["crps"] / candidates.groupby("target")["crps"].transform("mean")
-    overall = candidates.groupby("scenario_id")["relative_crps"].mean().sort_values(kind="stable")
-    return per_outcome, summary, str(overall.index[0])
+        return None, ""
+    if candidates["crps"].notna().any():
+        mean_crps = candidates.groupby("target")["crps"].transform("mean")
+        candidates["relative_crps"] = candidates["crps"] / mean_crps
+        overall = candidates.groupby("scenario_id")["relative_crps"].mean()
+        basis = "CRPS"
+    else:  # only bounds: the censored log score, in bits, is comparable across targets
+        overall = candidates.groupby("scenario_id")["censored_log_score"].mean()
+        basis = "censored log score"
+    return str(overall.sort_values(kind="stable").index[0]), basis

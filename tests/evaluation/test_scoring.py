@@ -1,6 +1,7 @@
 """Scores: equal to scoringrules and to hand-computed cases, the ViEWS binned log score and MIS,
-coverage and PIT under a known distribution; and scoring a stored run
-(:mod:`models.evaluation.score_run`, CLI :mod:`models.cli.score`) on a synthetic run."""
+the bins for episode totals, the scores of censored outcomes, coverage and PIT under a known
+distribution; and scoring a stored run (:mod:`models.evaluation.score_run`, CLI
+:mod:`models.cli.score`) on a synthetic run, with exact values, ranges and bounds."""
 
 from __future__ import annotations
 
@@ -388,13 +389,16 @@ ORIGIN = "2024-12-01"
 N_DRAWS = 200
 
 
-def _make_run(tmp_path: Path, weights=None, mixture=None) -> Path:
+def _make_run(tmp_path: Path, weights=None, mixture=None, extra_targets=(),
+              aliases=None, region="aleppo") -> Path:
     """A run directory as models.outputs.write writes it: two scenarios, 10 daily horizons,
     cumulative deaths ~ 10/day ('low') or 40/day ('high') at locations all and aleppo.
 
     ``mixture``: None (no mixture rows), "drawn" (as the engine draws it: each draw is the same
     draw of one scenario, picked with probability = weight; the picks are saved beside the run
-    as mixture_component.npy) or "constant" (every mixture value 1e6, to tell it apart)."""
+    as mixture_component.npy) or "constant" (every mixture value 1e6, to tell it apart).
+    ``extra_targets``: more (target, scale) pairs, drawn after the others; ``aliases``: run.json's
+    ``hubverse_locations``; ``region``: the hubverse location of the region (beside ``all``)."""
     run = tmp_path / "run"
     run.mkdir()
     config = {"schema_version": 1, "episode": {"origin": ORIGIN},
@@ -402,14 +406,22 @@ def _make_run(tmp_path: Path, weights=None, mixture=None) -> Path:
     if weights:
         config["forecast"]["scenario_weights"] = weights
     (run / "config.resolved.yaml").write_text(yaml.safe_dump(config))
-    (run / "run.json").write_text(json.dumps({"config_hash": config_hash(config),
-                                              "origin": ORIGIN, "seed": 1}))
+    meta = {"config_hash": config_hash(config), "origin": ORIGIN, "seed": 1}
+    if aliases:
+        meta["hubverse_locations"] = aliases
+    (run / "run.json").write_text(json.dumps(meta))
     rng = np.random.default_rng(0)
     frames, paths = [], {}
     scenarios = {"low": 10.0, "high": 40.0}
     for sid, rate in scenarios.items():
-        for loc in ("all", "aleppo"):
+        for loc in ("all", region):
             for target, scale in (("cum_deaths", 1.0), ("cum_displaced", 500.0)):
+                paths[sid, loc, target] = np.cumsum(rng.poisson(rate * scale, (N_DRAWS, 10)),
+                                                    axis=1)
+                frames.append(_long(sid, loc, target, paths[sid, loc, target]))
+    for sid, rate in scenarios.items():
+        for loc in ("all", region):
+            for target, scale in extra_targets:
                 paths[sid, loc, target] = np.cumsum(rng.poisson(rate * scale, (N_DRAWS, 10)),
                                                     axis=1)
                 frames.append(_long(sid, loc, target, paths[sid, loc, target]))
@@ -418,15 +430,15 @@ def _make_run(tmp_path: Path, weights=None, mixture=None) -> Path:
         w = np.array([weights[k] for k in ids], dtype=float)
         component = np.random.default_rng(99).choice(len(ids), N_DRAWS, p=w / w.sum())
         np.save(tmp_path / "mixture_component.npy", component)
-        for loc in ("all", "aleppo"):
+        for loc in ("all", region):
             for target in ("cum_deaths", "cum_displaced"):
                 picked = np.stack([paths[ids[c], loc, target][i] for i, c in enumerate(component)])
                 frames.append(_long(MIXTURE, loc, target, picked))
     elif mixture == "constant":
         frames.append(_long("mixture", "all", "cum_deaths", np.full((N_DRAWS, 10), 1e6)))
-        frames.append(_long("mixture", "aleppo", "cum_deaths", np.full((N_DRAWS, 10), 1e6)))
+        frames.append(_long("mixture", region, "cum_deaths", np.full((N_DRAWS, 10), 1e6)))
         frames.append(_long("mixture", "all", "cum_displaced", np.full((N_DRAWS, 10), 1e6)))
-        frames.append(_long("mixture", "aleppo", "cum_displaced", np.full((N_DRAWS, 10), 1e6)))
+        frames.append(_long("mixture", region, "cum_displaced", np.full((N_DRAWS, 10), 1e6)))
     pd.concat(frames, ignore_index=True).to_parquet(run / "samples.parquet")
     return run
 
@@ -461,6 +473,7 @@ def test_cli_scores_scenarios_and_mixture(tmp_path, capsys):
     assert code == 0
     assert "scored 3 outcome(s); skipped 1 on or before the origin; skipped 1 beyond the " \
            "forecast horizon" in stdout
+    assert "outcomes: 2 exact, 1 range\n" in stdout  # no bounds, no note about them
     assert "closest scenario (lowest CRPS): low" in stdout
     per = pd.read_csv(out)
     assert sorted(per["scenario_id"].unique()) == ["high", "low", "mixture"]
@@ -528,6 +541,166 @@ def test_weights_without_a_stored_mixture_score_no_mixture(tmp_path, capsys):
     np.testing.assert_allclose(per["crps"], expected["crps"])
 
 
+def _cell_draws(run: Path, sid, target, location, horizon) -> np.ndarray:
+    s = pd.read_parquet(run / "samples.parquet")
+    s = s[(s.scenario_id == sid) & (s.target == target) & (s.location == location)
+          & (s.horizon == horizon)]
+    return s.sort_values("output_type_id")["value"].to_numpy()
+
+
+BOUNDS = ("date,target,location,value,low,high\n"
+          "2024-12-02,cum_deaths,all,at least 900,,\n"
+          "2024-12-03,cum_deaths,all,>= 900,,\n"
+          "2024-12-04,cum_deaths,all,\u2265900,,\n"
+          "2024-12-05,cum_deaths,all,900+,,\n"
+          "2024-12-06,cum_deaths,all,,900,\n"
+          "2024-12-02,cum_deaths,aleppo,At most 50,,\n"
+          "2024-12-03,cum_deaths,aleppo,<=50,,\n"
+          "2024-12-04,cum_deaths,aleppo,\u2264 50,,\n"
+          "2024-12-05,cum_deaths,aleppo,,,50\n"
+          "2024-12-06,cum_deaths,aleppo,,60,80\n"
+          "2024-12-07,cum_deaths,aleppo,31,,\n")
+
+
+def test_outcomes_file_reads_lower_and_upper_bounds(tmp_path):
+    run = score_lib.load_run(_make_run(tmp_path))
+    o, _ = score_lib.load_outcomes(_outcomes(tmp_path, BOUNDS), run)
+    assert list(o.columns) == ["line", "date", "target", "location", "horizon", "kind",
+                               "observed", "low", "high"]
+    assert list(o["kind"]) == ["at_least"] * 5 + ["at_most"] * 4 + ["range", "exact"]
+    at_least, at_most = o.iloc[:5], o.iloc[5:9]
+    assert (at_least["low"] == 900).all() and at_least["high"].isna().all()
+    assert (at_most["high"] == 50).all() and at_most["low"].isna().all()
+    assert o.iloc[:9]["observed"].isna().all()  # a bound has no point value
+    assert o.iloc[9][["observed", "low", "high"]].tolist() == [70, 60, 80]
+    assert o.iloc[10]["observed"] == 31 and np.isnan(o.iloc[10]["low"])
+    # a file with only a low column: every line a lower bound
+    only_low = _outcomes(tmp_path, "date,target,location,low\n2024-12-04,cum_deaths,all,40\n")
+    o, _ = score_lib.load_outcomes(only_low, run)
+    assert o["kind"].tolist() == ["at_least"] and o["low"].tolist() == [40.0]
+
+
+def test_the_documented_example_outcomes_file_reads(tmp_path):
+    """The example in models.evaluation.score_run's docstring, against a run of the Goma
+    episode's shape (regions stored as CD-NK and CD-SK, five targets, origin 31 January)."""
+    doc = score_lib.__doc__
+    example = doc.split("Example (illustrative figures)::\n\n")[1].split("\n\n")[0]
+    text = "\n".join(line.strip() for line in example.splitlines()) + "\n"
+    rng = np.random.default_rng(0)
+    rows = [(sid, loc, target, h, d, float(v))
+            for sid in ("baseline", "escalation")
+            for loc in ("all", "CD-NK", "CD-SK")
+            for target in ("cum_deaths", "cum_civilian_deaths", "displaced", "cum_displaced",
+                           "cum_refugees")
+            for h in range(1, 15)
+            for d, v in enumerate(rng.poisson(1000 * h, 50))]
+    samples = pd.DataFrame(rows, columns=["scenario_id", "location", "target", "horizon", "draw",
+                                          "value"])
+    run = score_lib.Run(tmp_path, dt.date(2025, 1, 31), "x", samples, None,
+                        {"north_kivu": "CD-NK", "south_kivu": "CD-SK"})
+    o, skipped = score_lib.load_outcomes(_outcomes(tmp_path, text), run)
+    assert o["kind"].tolist() == ["exact", "range", "at_least", "at_least", "at_most"]
+    assert o["horizon"].tolist() == [5, 5, 10, 10, 10] and not any(skipped.values())
+    per, summary, closest = score_lib.score_run(run, o)
+    assert len(per) == 10 and closest in ("baseline", "escalation")
+
+
+def test_bounds_get_the_set_scores_only(tmp_path):
+    """'At least 60' deaths by day 3 (the 'low' scenario makes ~30, 'high' ~120): no point
+    scores; P(X >= 60), the censored log score and the 90% check by hand from the draws."""
+    run = _make_run(tmp_path)
+    text = "date,target,location,value\n2024-12-04,cum_deaths,all,at least 60\n"
+    loaded = score_lib.load_run(run)
+    per, summary, closest = score_lib.score_run(
+        loaded, score_lib.load_outcomes(_outcomes(tmp_path, text), loaded)[0])
+    for sid in ("low", "high"):
+        row = per[per.scenario_id == sid].iloc[0]
+        assert row["kind"] == "at_least" and np.isnan(row["observed"])
+        assert row[list(score_lib.POINT_SCORES)].isna().all()  # CRPS, log scores, MIS, PIT...
+        x = _cell_draws(run, sid, "cum_deaths", "all", 3)
+        k = int(np.sum(x >= 60))
+        assert row["prob_in_range"] == pytest.approx(k / N_DRAWS)
+        assert row["censored_log_score"] == pytest.approx(-np.log2((k + 1) / (N_DRAWS + 2)))
+        upper90 = np.quantile(x, 0.95)
+        assert row["consistent_90"] == float(60 <= upper90)
+    low, high = (per.set_index("scenario_id").loc[s] for s in ("low", "high"))
+    assert low["prob_in_range"] < 0.01 and high["prob_in_range"] > 0.99
+    assert low["consistent_90"] == 0.0 and high["consistent_90"] == 1.0  # 'low': a certain miss
+    assert closest == "high"
+    assert score_lib.closest_scenario(summary) == ("high", "censored log score")
+    sm = summary.set_index("scenario_id")
+    assert sm.loc["high", ["n", "n_point", "n_set"]].tolist() == [1, 0, 1]
+    assert np.isnan(sm.loc["high", "crps"])
+
+
+def test_a_bound_leaves_the_other_outcomes_scores_unchanged(tmp_path, capsys):
+    run = _make_run(tmp_path)
+    loaded = score_lib.load_run(run)
+    plain = score_lib.score_run(loaded, score_lib.load_outcomes(
+        _outcomes(tmp_path, OUTCOMES), loaded)[0])[0]
+    with_bounds = OUTCOMES + ("2024-12-09,cum_deaths,all,at least 60,,\n"
+                              "2024-12-10,cum_displaced,aleppo,,,1000000\n")
+    p = _outcomes(tmp_path, with_bounds)
+    per, summary, closest = score_lib.score_run(loaded, score_lib.load_outcomes(p, loaded)[0])
+    same = per[per["kind"].isin(["exact", "range"])].reset_index(drop=True)
+    cols = ["crps", "log_score", "binned_log_score", "mis_90", "coverage_90", "pit",
+            "prob_in_range"]
+    pd.testing.assert_frame_equal(same[cols], plain[cols])
+    assert closest == "low"  # by CRPS on the point outcomes, as without the bounds
+    assert score_lib.closest_scenario(summary)[1] == "CRPS"
+    deaths = summary[(summary.target == "cum_deaths") & (summary.scenario_id == "low")].iloc[0]
+    assert deaths[["n", "n_point", "n_set"]].tolist() == [3, 2, 2]
+    # the range gets the set scores too, and its consistency check uses the whole range
+    rng_row = per[(per.scenario_id == "low") & (per.kind == "range")].iloc[0]
+    x = _cell_draws(run, "low", "cum_deaths", "aleppo", 7)
+    k = int(np.sum((x >= 60) & (x <= 80)))
+    assert rng_row["censored_log_score"] == pytest.approx(-np.log2((k + 1) / (N_DRAWS + 2)))
+    assert score_cli.main([str(run), str(p)]) == 0
+    out = capsys.readouterr().out
+    assert "outcomes: 2 exact, 1 range, 1 at least, 1 at most (bounds have no CRPS" in out
+    assert "closest scenario (lowest CRPS): low" in out
+
+
+def test_binned_log_score_of_a_run_uses_cumulative_bins(tmp_path):
+    """26,000 displacement movements by day 5: 'low' (~25,000) and 'high' (~100,000) fall in
+    different half-decade bins, so they score differently (on the ViEWS bins, both > 1000)."""
+    run = _make_run(tmp_path)
+    loaded = score_lib.load_run(run)
+    text = "date,target,location,value\n2024-12-06,cum_displaced,all,26000\n"
+    per = score_lib.score_run(loaded, score_lib.load_outcomes(_outcomes(tmp_path, text),
+                                                              loaded)[0])[0]
+    got = per.set_index("scenario_id")["binned_log_score"]
+    for sid in ("low", "high"):
+        x = _cell_draws(run, sid, "cum_displaced", "all", 5)
+        assert got[sid] == pytest.approx(binned_log_score(x[None, :], [26000.0],
+                                                          CUMULATIVE_BINS)[0])
+        assert binned_log_score(x[None, :], [26000.0], DEATH_BINS)[0] < 0.1  # all in the top bin
+    assert np.isfinite(got).all() and got["high"] - got["low"] > 5
+
+
+def test_fifth_target_and_iso_codes_in_outcomes(tmp_path, capsys):
+    """A run with cum_refugees (~3,000 a day in 'low') whose region is stored under its ISO
+    3166-2 code SY-HL (run.json: aleppo -> SY-HL): the outcomes file may name it either way;
+    bounds on the fifth target."""
+    run = _make_run(tmp_path, extra_targets=(("cum_refugees", 300.0),),
+                    aliases={"aleppo": "SY-HL"}, region="SY-HL")
+    text = ("date,target,location,value,low,high\n"
+            "2024-12-11,cum_refugees,SY-HL,,,35000\n"
+            "2024-12-11,cum_refugees,all,at least 25000,,\n"
+            "2024-12-11,cum_deaths,aleppo,95,,\n")
+    loaded = score_lib.load_run(run)
+    o, _ = score_lib.load_outcomes(_outcomes(tmp_path, text), loaded)
+    assert o["location"].tolist() == ["SY-HL", "all", "SY-HL"]
+    per = score_lib.score_run(loaded, o)[0].set_index(["scenario_id", "line"])
+    x = _cell_draws(run, "low", "cum_refugees", "SY-HL", 10)
+    assert per.loc[("low", 2), "prob_in_range"] == pytest.approx(np.mean(x <= 35000))
+    assert per.loc[("low", 2), "prob_in_range"] > 0.99
+    assert per.loc[("high", 2), "prob_in_range"] < 0.01
+    assert per.loc[("high", 3), "prob_in_range"] == 1.0  # a lower bound cannot tell 'high' off
+    assert score_cli.main([str(run), str(tmp_path / "outcomes.csv")]) == 0
+    assert "closest scenario (lowest CRPS): low" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("date,target,location,value\n2024-12-04,cum_deaths,all,31\n2024-13-01,cum_deaths,all,3\n",
      r"outcomes.csv:3: column date: '2024-13-01' is not a date \(expected YYYY-MM-DD\)"),
@@ -544,6 +717,15 @@ def test_weights_without_a_stored_mixture_score_no_mixture(tmp_path, capsys):
      r"outcomes.csv:2: give either value or low and high, not both"),
     ("date,target,place,value\n2024-12-04,cum_deaths,all,5\n",
      r"outcomes.csv: missing column\(s\) location"),
+    ("date,target,location,value\n2024-12-04,cum_deaths,all,more than 900\n",
+     r"outcomes.csv:2: column value: 'more than 900' is not a number or a bound \(write a count, "
+     r"'at least N', '>= N', 'N\+', 'at most N' or '<= N'\)"),
+    ("date,target,location,value\n2024-12-04,cum_deaths,all,at least many\n",
+     r"outcomes.csv:2: column value: 'many' is not a number"),
+    ("date,target,location,value\n2024-12-04,cum_deaths,all,>= -5\n",
+     r"outcomes.csv:2: column value: -5 must be a finite count >= 0"),
+    ("date,target,location,low,high\n2024-12-04,cum_deaths,all,,\n",
+     r"outcomes.csv:2: no outcome: give value, or low and/or high"),
     ("date,target,location,value\n2024-11-04,cum_deaths,all,5\n",
      r"outcomes.csv: no outcome falls within the forecast \(origin 2024-12-01, horizons 1-10"),
 ])
