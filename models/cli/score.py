@@ -1,8 +1,8 @@
 """``python -m models.score RUN_DIR OUTCOMES.csv [--out FILE]``: score a saved run.
 
-Parse, call :mod:`models.evaluation.score_run` (load the run, load the outcomes, score every
-stored scenario and the run's own mixture), print the summary, exit: 0 scored; 2 bad input, one
-line on stderr naming the file, line and column.
+Parse, call :mod:`models.evaluation.score_run` (load the run, load the outcomes: values, ranges,
+lower and upper bounds; score every stored scenario and the run's own mixture), print the
+summary, exit: 0 scored; 2 bad input, one line on stderr naming the file, line and column.
 """
 
 from __future__ import annotations

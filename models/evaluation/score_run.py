@@ -10,7 +10,7 @@ The run is scored only if ``config_hash`` equals the hash of ``config.resolved.y
 (:func:`scenarios.loader.config_hash`), so a forecast is scored as it was made.
 
 ``OUTCOMES.csv`` is long format, one outcome per line: ``date, target, location`` and the
-outcome in ``value`` or in ``low, high`` (a file may have any of these three columns). Dates are
+outcome in ``value`` or in ``low, high`` (a file needs at least one of these three columns). Dates are
 the day the outcome refers to; ``horizon = date - origin`` in days. Lines dated on or before the
 origin, or beyond the forecast's horizons, are skipped (and counted): they cannot score this
 forecast. ``target`` is one of the run's targets; ``location`` a location of the run, or a region
@@ -49,8 +49,8 @@ Scores by kind (per outcome; a score a kind does not get is empty):
   against an outcome known to be other than that (for "at least 900", higher whenever the toll
   passed 900), rewarding forecasts that are too low.
 
-Set scores (:mod:`models.evaluation.scoring`, proper for a censored observation: they use only
-what is known, that the outcome lies in the set):
+Set scores and check (:mod:`models.evaluation.scoring`; the two scores are proper for a
+censored observation: they use only what is known, that the outcome lies in the set):
 
 * ``prob_in_range``: the forecast probability of the set, the share of draws in it, e.g.
   ``P(X >= 900)``;
@@ -66,7 +66,7 @@ The binned log score uses :data:`models.evaluation.scoring.CUMULATIVE_BINS` (a z
 one bin per half decade up to 10^8, an open top bin) for every target: a run's targets are all
 episode totals (cumulative counts since the episode start, and the displaced stock), which run
 into the thousands to millions, where the ViEWS bins for monthly counts (open above 1000) would
-put every forecast and outcome in one bin and score nothing. Its values are therefore not
+put every draw and outcome above 1000 in one bin and could not tell 2,000 from 200,000. Its values are therefore not
 comparable with binned scores on the ViEWS bins (the backtest's monthly deaths).
 
 Every scenario in ``samples.parquet`` is scored, the mixture included. The mixture is the one
@@ -242,10 +242,10 @@ def _read_samples(path: Path, origin: dt.date) -> pd.DataFrame:
 def load_outcomes(path: str | Path, run: Run) -> tuple[pd.DataFrame, dict[str, int]]:
     """Validated outcomes within the run's window, and counts of skipped lines by reason.
 
-    Returns columns ``line, date, target, location, horizon, observed, low, high``
-    (``observed`` = value, or the midpoint of ``low, high``). Raises :class:`ScoreInputError`
-    also when no outcome falls within the forecast (nothing to score).
-    """
+    Returns columns ``line, date, target, location, horizon, kind, observed, low, high``
+    (``kind`` one of :data:`OUTCOME_KINDS`; ``observed`` = the value, the midpoint of a range,
+    empty for a bound; ``low`` empty for "at most", ``high`` empty for "at least"). Raises
+    :class:`ScoreInputError` also when no outcome falls within the forecast (nothing to score)."""
     p = Path(path)
     if not p.is_file():
         raise ScoreInputError(f"{p}: file not found")

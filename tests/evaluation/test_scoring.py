@@ -601,7 +601,7 @@ def test_the_documented_example_outcomes_file_reads(tmp_path):
     o, skipped = score_lib.load_outcomes(_outcomes(tmp_path, text), run)
     assert o["kind"].tolist() == ["exact", "range", "at_least", "at_least", "at_most"]
     assert o["horizon"].tolist() == [5, 5, 10, 10, 10] and not any(skipped.values())
-    per, summary, closest = score_lib.score_run(run, o)
+    per, _, closest = score_lib.score_run(run, o)
     assert len(per) == 10 and closest in ("baseline", "escalation")
 
 
