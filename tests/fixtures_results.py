@@ -21,8 +21,8 @@ from models.outputs.run_result import RunResult, new_run_id
 from models.runtime import import_arviz
 from models.vocabulary import ALL, MIXTURE, TARGETS
 from scenarios.evidence import observations
+from scenarios.levers import REGIMES
 from scenarios.loader import Loaded, load_config
-from scenarios.schema import REGIMES
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 SHIPPED = ("baseline", "escalation", "deescalation", "displacement")

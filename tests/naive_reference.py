@@ -18,7 +18,7 @@ import numpy as np
 
 from models.state import NowcastState
 from models.vocabulary import TARGETS
-from scenarios.schema import REGIMES, Assumptions
+from scenarios.levers import REGIMES, Assumptions
 
 
 def sample_levers(assumptions: Assumptions, rng: np.random.Generator, frozen: dict) -> dict:

@@ -92,10 +92,18 @@ def _levers_by_projection(loaded: Loaded) -> dict[str, list[str]]:
             out.setdefault(tr.encodes, []).append(
                 f"daily hazard {src} -> {dst}: {fmt_interval(tr.daily_hazard)}")
     for name, ev in a.events.items():
-        moves = f", moves the regime to at least '{ev.moves_to}'" if ev.moves_to else ""
+        moves = (f", moves the regime to at least '{ev.moves_to}'" if ev.moves_to else
+                 f", lowers the regime to at most '{ev.lowers_to}'" if ev.lowers_to else "")
+        where = f" in {', '.join(ev.regions)} only" if ev.regions else ""
         out.setdefault(ev.encodes, []).append(
             f"event '{name}' ({ev.description}): daily hazard {fmt_interval(ev.daily_hazard)}, "
-            f"deaths x {fmt_interval(ev.intensity_multiplier)}{moves}")
+            f"deaths x {fmt_interval(ev.intensity_multiplier)}{where}{moves}")
+    for region, m in a.region_multipliers.items():
+        parts = [f"deaths x {fmt_interval(m.intensity_multiplier)}"] * bool(m.intensity_multiplier)
+        parts += [f"displacement x {fmt_interval(m.displacement_multiplier)}"] * bool(
+            m.displacement_multiplier)
+        out.setdefault(m.encodes, []).append(
+            f"region '{region}' apart from the shared regime: {', '.join(parts)}")
     return out
 
 

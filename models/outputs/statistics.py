@@ -13,7 +13,7 @@ import xarray as xr
 
 from models.outputs.run_result import RunResult
 from models.vocabulary import ALL
-from scenarios.schema import REGIMES
+from scenarios.levers import REGIMES
 
 if TYPE_CHECKING:
     import arviz as az

@@ -70,7 +70,7 @@ from models.simulation import rng as mcrng
 from models.simulation.levers import build_levers, lever_variable, open_uniforms, sample_levers
 from models.state import NowcastState
 from models.vocabulary import ALL, CATEGORIES, MIXTURE, TARGETS
-from scenarios.schema import REGIMES, Assumptions
+from scenarios.levers import REGIMES, Assumptions
 
 CHUNK_DRAWS = 10_000
 """Draws per chunk. Random streams are keyed by chunk index, so this constant is part of the

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.simulation import rng as mcrng
-from scenarios.schema import REGIMES, Assumptions
+from scenarios.levers import REGIMES, Assumptions
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ SHIMS = {"models.run", "models.compare", "models.score", "models.backtest", "mod
          "models.timeline"}
 MAX_LINES = 500
 LONG_ALLOWED = {
-    "models.simulation.engine": "the Monte Carlo hot loop; its 47-line module docstring is the "
+    "models.simulation.engine": "the Monte Carlo hot loop; its 57-line module docstring is the "
                                 "process specification the naive reference is checked against",
 }
 """Files allowed past :data:`MAX_LINES`, each with its reason."""

@@ -14,7 +14,7 @@ from models.outputs.statistics import summarise
 from models.outputs.store import list_runs
 from models.outputs.write import write_run
 from models.vocabulary import TARGETS
-from scenarios.schema import REGIMES
+from scenarios.levers import REGIMES
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from models.simulation import rng as mcrng
 from models.simulation.quantiles import daily_quantiles
 from models.vocabulary import ALL, TARGETS
 from scenarios.distributions import Beta, LogNormal, Normal, Uniform
+from scenarios.levers import REGIMES
 from scenarios.loader import load_config
-from scenarios.schema import REGIMES
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 SHIPPED = ("baseline", "deescalation", "displacement", "escalation")
@@ -493,7 +493,7 @@ def test_refugees_are_a_share_of_new_displacement(state, shipped):
 
 
 def _with_event(a, eid, **fields):
-    from scenarios.schema import InterventionEvent
+    from scenarios.levers import InterventionEvent
 
     ev = InterventionEvent(description=eid, encodes=a.encodes, **fields)
     return a.model_copy(update={"events": {**a.events, eid: ev}})
@@ -533,7 +533,7 @@ def test_region_scoped_event_and_multipliers_leave_other_regions_unchanged(state
     """Calm returns in Aleppo (an event of Aleppo only, deaths x 0.3), or Aleppo's own multipliers:
     Idlib's numbers and the regime are the baseline's, draw for draw (common random numbers);
     Aleppo's differ from the event's day on."""
-    from scenarios.schema import RegionMultipliers
+    from scenarios.levers import RegionMultipliers
 
     base = shipped["baseline"]
     calm = _with_event(base, "aleppo_truce", daily_hazard=_fixed(0.05),
@@ -562,7 +562,7 @@ def test_region_scoped_event_and_multipliers_leave_other_regions_unchanged(state
 def test_event_and_region_checks():
     from pydantic import ValidationError
 
-    from scenarios.schema import InterventionEvent
+    from scenarios.levers import InterventionEvent
 
     common = {"description": "x", "daily_hazard": _fixed(0.01), "intensity_multiplier": _fixed(0.5),
               "encodes": "p"}
@@ -574,7 +574,7 @@ def test_event_and_region_checks():
 
 
 def test_unknown_regions_are_refused(state, shipped):
-    from scenarios.schema import RegionMultipliers
+    from scenarios.levers import RegionMultipliers
 
     bad = _with_event(shipped["baseline"], "truce", daily_hazard=_fixed(0.01),
                       intensity_multiplier=_fixed(0.5), regions=["alepo"])
@@ -592,7 +592,7 @@ def test_unknown_regions_are_refused(state, shipped):
 def _local(shipped):
     """The de-escalation scenario (a pause with lowers_to: contained, deaths x < 1) with a truce in
     Aleppo only and Idlib's own multipliers: every new piece of the process at once."""
-    from scenarios.schema import RegionMultipliers
+    from scenarios.levers import RegionMultipliers
 
     a = _with_event(shipped["deescalation"], "aleppo_truce",
                     daily_hazard=LogNormal(dist="lognormal", low=0.02, high=0.1),
