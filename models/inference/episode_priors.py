@@ -6,8 +6,8 @@ Judgement priors (the same for every episode, each with its reason):
 
 * ``flight_hazard`` (per region, 1/day): the daily probability that a person still at risk flees
   for reasons other than that day's deaths (the front moving, fear, evacuation orders):
-  displacement's own driver. 90% interval 1e-6 (almost nobody leaves without deaths) to 1e-2 (a
-  third of the people gone within a month under an advance); faster flight is a report to add.
+  displacement's own driver. 90% interval 1e-6 (almost nobody leaves without deaths) to 3e-2 (a
+  city emptying by a few per cent a day under an advance, as Goma in January 2025).
 * ``refugee_share`` (per region): share of newly displaced people who cross an international
   border. 90% interval 0.005 to 0.5: most people displaced by fighting stay in their country;
   near a border (or with a border crossing open) up to about half leave it.
@@ -28,11 +28,12 @@ __all__ = ["EVENT_MODEL_PRIORS", "EpisodePriors", "episode_priors"]
 
 EVENT_MODEL_PRIORS: dict[str, Prior] = {
     "flight_hazard": Prior(
-        LogNormal(dist="lognormal", low=1e-6, high=1e-2),
+        LogNormal(dist="lognormal", low=1e-6, high=3e-2),
         "Daily probability of fleeing without that day's deaths (front, fear, orders). "
-        "Judgement: from almost nobody (1e-6/day) to one per cent of those still there a day "
-        "(1e-2/day, a third in a month); no public table measures it. Displacement reports "
-        "inform it; an evacuation order or a city emptying faster is a report to add."),
+        "Judgement: from almost nobody (1e-6/day) to a city emptying by a few per cent a day "
+        "under an advance (3e-2/day: Goma, January 2025, hundreds of thousands of about two "
+        "million fleeing within three days); no public table measures it. Displacement reports "
+        "inform it; a region without one rests on this prior and is flagged 'prior only'."),
     "refugee_share": Prior(
         Beta(dist="beta", low=0.005, high=0.5),
         "Share of the newly displaced who cross an international border. Judgement: most people "
