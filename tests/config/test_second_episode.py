@@ -85,7 +85,11 @@ def test_sources_are_public_pages_dated_no_later_than_the_origin(name):
 def test_goma_evidence_separates_into_observations():
     rows = {o.evidence_id: o for o in observations(_config("goma-baseline"))}
     assert set(rows) == {"rusayo_shelling_deaths_26_jan", "goma_deaths_26_30_jan",
+                         "goma_injured_26_30_jan", "rusayo_shelling_injured_26_jan",
                          "goma_people_fleeing_26_28_jan"}
+    injured = rows["goma_injured_26_30_jan"]
+    assert (injured.quantity, injured.first_day, injured.last_day, injured.low) == (
+        "injured", 0, 4, 2800)
     deaths = rows["goma_deaths_26_30_jan"]
     assert (deaths.first_day, deaths.last_day, deaths.low, deaths.high) == (0, 4, 700, 700)
     fled = rows["goma_people_fleeing_26_28_jan"]
