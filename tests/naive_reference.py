@@ -150,7 +150,7 @@ def simulate_naive(state: NowcastState, assumptions: Assumptions, horizon_days: 
                 deaths = civ + comb
                 m = lev[("displacement", name)] * g_disp[r]
                 p_new = 1 - math.exp(-(state.displacement_per_death[i, r] * m * deaths / population[r]
-                                       + state.flight_hazard[i, r] * m))
+                                       + state.flight_hazard[i, r] * decay_pow * m))
                 new = rng.binomial(int(population[r] - displaced[r]), p_new)
                 refugees[r] += rng.binomial(new, state.refugee_share[i, r])
                 p_ret = min(1.0, lev["return_rate"] * lev[("return", name)])

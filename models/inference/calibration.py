@@ -23,6 +23,7 @@ from models.inference.nowcast import NowcastModel
 from scenarios.schema import Config
 
 SBC_PARAMETERS = ("intensity_at_origin", "trend", "civilian_share", "displacement_per_death",
+                  "flight_hazard", "subset_share",
                   "reporting_share", "dispersion", "persistence", "innovation_sd",
                   "population_at_risk")
 DEATH_BIN_WIDTH = 10

@@ -34,10 +34,12 @@ every scenario, every region ``r`` and forecast days ``h = 1..H`` after the orig
 6. **Displacement**, with ``P`` = round(population_at_risk) and ``D`` (currently displaced,
    starting at round(displaced_at_origin) clipped to [0, P]) as at the start of the day, and
    ``m = m_disp[regime_h] * g_disp[r]``: new ~ Binomial(P - D, 1 - exp(-(displacement_per_death
-   * m * deaths_h / P + flight_hazard * m))) with ``deaths_h`` that day's deaths of all actors in
-   the region: flight caused by the day's deaths plus flight of its own (the front moving, fear,
-   evacuation orders), both scaled by the same multiplier, which keeps the two correlated across
-   regimes. Of them, cross ~ Binomial(new, refugee_share) cross an international border (and
+   * m * deaths_h / P + flight_hazard * 0.5**(h / half_life) * m))) with ``deaths_h`` that day's
+   deaths of all actors in the region: flight caused by the day's deaths plus flight of its own
+   (the front moving, fear, evacuation orders), both scaled by the same multiplier, which keeps
+   the two correlated across regimes. The flight of its own fades with the trend's half-life:
+   the wave of the offensive's first days passes (flight from later violence comes through the
+   deaths). Of them, cross ~ Binomial(new, refugee_share) cross an international border (and
    stay counted as displaced). returns ~ Binomial(D, min(1, daily_return_rate * m_ret[regime_h]));
    then ``D += new - returns``.
 7. **Targets** (:data:`models.vocabulary.TARGETS`): cum_deaths = deaths_to_origin (both
@@ -354,7 +356,9 @@ def _simulate_chunk(plan: _Plan, c: int, forecast: np.ndarray, regime_out: np.nd
             deaths = civ + comb
 
             disp_mult = displacement_mult.take(at_regime)[None]
-            p_new = -np.expm1(-(per_death[..., sl] * disp_mult * deaths + flight[..., sl] * disp_mult))
+            # own flight fades with the trend's half-life (the front's move, the first days' fear)
+            own = flight[..., sl] * decay_pow[None, :, sl]
+            p_new = -np.expm1(-(per_death[..., sl] * disp_mult * deaths + own * disp_mult))
             d = displaced[:, :, sl]
             new = mcrng.binomial(population[..., sl] - d, p_new, unif_new.block(sl, S))
             if has_refugees:

@@ -443,9 +443,10 @@ def test_zero_flight_hazard_gives_exactly_the_old_numbers(state, shipped):
 
 
 def test_flight_hazard_displaces_without_deaths(state, shipped):
-    """No deaths (intensity e**-40), fixed displacement multiplier 1.3, flight hazard 1e-3: day 1's
-    new displacement is Binomial(P - D, 1 - exp(-1.3e-3)); the sum over 4,000 draws is within 4.5
-    sd of its expectation (false-alarm rate 7e-6)."""
+    """No deaths (intensity e**-40), fixed displacement multiplier 1.3, flight hazard 1e-3 fading
+    with a trend half-life of 4 days: day 1's new displacement is Binomial(P - D, 1 - exp(-1.3e-3
+    x 0.5**(1/4))); the sum over 4,000 draws is within 4.5 sd of its expectation (false-alarm
+    rate 7e-6)."""
     from dataclasses import replace
 
     n = 4000
@@ -455,13 +456,15 @@ def test_flight_hazard_displaces_without_deaths(state, shipped):
                  flight_hazard=np.full_like(st.flight_hazard, 1e-3))
     base = shipped["baseline"]
     reg = base.regimes["prolonged"].model_copy(update={"displacement_multiplier": _fixed(1.3)})
-    a = base.model_copy(update={"regimes": {**base.regimes, "prolonged": reg}, "transitions": {}})
+    half_life = LogNormal(dist="lognormal", low=4 * (1 - 1e-6), high=4 * (1 + 1e-6))
+    a = base.model_copy(update={"regimes": {**base.regimes, "prolonged": reg}, "transitions": {},
+                                "trend_half_life_days": half_life})
     f = sim.simulate_scenarios(st, {"a": a}, 3, seed=2)["forecast"]
     assert np.array_equal(f.sel(target="cum_deaths", day=3), f.sel(target="cum_deaths", day=1))
     d0 = np.clip(np.round(st.displaced_at_origin), 0, np.round(st.population_at_risk))
     at_risk = np.round(st.population_at_risk) - d0
     new = f.sel(target="cum_displaced", day=1).values[0, :, :-1] - d0
-    p = -np.expm1(-1.3e-3)
+    p = -np.expm1(-1.3e-3 * 0.5 ** (1 / 4))
     z = (new.sum() - (at_risk * p).sum()) / np.sqrt((at_risk * p * (1 - p)).sum())
     assert abs(z) < 4.5
 
