@@ -19,22 +19,34 @@ from scenarios.yaml_source import ConfigError
 EXAMPLE = "example: python -m models.run configs/escalation.yaml --draws 2000 --seed 7"
 
 
-def headline(forecast, horizons: list[int], location: str = "all") -> str:
-    """Median and 90% interval per scenario and target at the headline horizons (text table)."""
+def headline(forecast, horizons: list[int], origin=None, start=None,
+             location: str = "all") -> str:
+    """Median and 90% interval per scenario and target at the headline horizons (text table),
+    columns sized to the longest scenario id, target and cell."""
     import numpy as np
 
+    from models.outputs.formatting import format_count
     from models.vocabulary import TARGETS
 
     days = [h for h in horizons if h <= int(forecast["day"].max())]
-    lines = [f"{'scenario':<14}{'target':<22}" + "".join(f"{f'day {h}':>28}" for h in days)]
+    rows = []
     for scen in forecast["scenario"].values:
         for target in TARGETS:
             x = forecast["forecast"].sel(scenario=scen, target=target, region=location)
             cells = []
             for h in days:
-                q = np.quantile(x.sel(day=h).values, [0.05, 0.5, 0.95])
-                cells.append(f"{q[1]:>10,.0f} [{q[0]:,.0f}–{q[2]:,.0f}]".rjust(28))
-            lines.append(f"{scen!s:<14}{target:<22}" + "".join(cells))
+                q05, q50, q95 = np.quantile(x.sel(day=h).values, [0.05, 0.5, 0.95])
+                cells.append(f"{format_count(q50, digits=None)} [{format_count(q05, digits=None)}"
+                             f"–{format_count(q95, digits=None)}]")
+            rows.append((str(scen), target, cells))
+    ws = max(len("scenario"), *(len(r[0]) for r in rows)) + 2
+    wt = max(len("target"), *(len(r[1]) for r in rows)) + 2
+    wc = max(12, *(len(c) for r in rows for c in r[2])) + 2
+    when = (f"; day N = N days after the origin {origin}" if origin else "")
+    since = (f"; cumulative targets count from the episode start {start}" if start else "")
+    lines = [f"median [5%–95%], people, all regions{when}{since}",
+             f"{'scenario':<{ws}}{'target':<{wt}}" + "".join(f"{f'day {h}':>{wc}}" for h in days)]
+    lines += [f"{s:<{ws}}{t:<{wt}}" + "".join(f"{c:>{wc}}" for c in cells) for s, t, cells in rows]
     return "\n".join(lines)
 
 
@@ -132,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
               f"R-hat {diag['max_rhat']:.3f}, min ESS bulk {diag['min_ess_bulk']:.0f} / tail "
               f"{diag['min_ess_tail']:.0f}, divergences {diag['divergences']}: "
               + ("ok" if diag["passed"] else "FAILED"))
-        print(headline(result.forecast, primary.output.headline_horizons))
+        print(headline(result.forecast, primary.output.headline_horizons,
+                       primary.episode.origin, primary.episode.start))
         for line in information_lines(result):
             print(line)
         print("timings: " + ", ".join(f"{k} {v['seconds']:.1f}s"
