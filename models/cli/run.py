@@ -87,6 +87,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--validate-only", action="store_true", help="check the configs and stop")
     p.add_argument("--strict", action="store_true", help="exit 3 if diagnostics fail")
     p.add_argument("--no-cache", action="store_true", help="refit the nowcast even if cached")
+    p.add_argument("--evidence-influence", action="store_true", help="refit leaving out each "
+                   "report in turn and report how the headline numbers move without it")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p
 
@@ -123,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         result = run_scenarios(comparison, draws=args.draws, seed=args.seed,
                                sampler=args.sampler, progress=progress, say=say,
                                cache_dir=None if args.no_cache else out_dir / ".cache")
+        if args.evidence_influence:
+            from models.evaluation.influence import attach_influence
+
+            attach_influence(result, sampler=args.sampler, say=say)
         diag = result.diagnostics
         if not diag["passed"]:
             print("WARNING: nowcast diagnostics FAILED: " + "; ".join(diag["messages"])

@@ -91,6 +91,11 @@ def _share(s1: float, conf: float) -> str:
     return f"{share:.0%} ± {conf:.0%}" if np.isfinite(conf) else f"{share:.0%}"
 
 
+def _change(x: float) -> str:
+    """A relative change to whole percent, "±0%" when it rounds to nothing."""
+    return "±0%" if abs(x) < 0.005 else f"{x:+.0%}"
+
+
 def sensitivity_blocks(table: pd.DataFrame, run_dir: Path, top: int = TOP) -> list:
     """Per scenario, the inputs with the largest shares at the longest headline horizon (rows)
     against the targets (columns), then the tornado charts."""
@@ -146,7 +151,7 @@ def influence_blocks(table: pd.DataFrame, run_dir: Path) -> list:
         for s, t in cols:
             med = float(cell["median_without"].get((ev, s, t), np.nan))
             change = float(cell["median_change"].get((ev, s, t), np.nan))
-            r.append(f"{format_count(med)} ({change:+.0%})" if np.isfinite(change) else "n/a")
+            r.append(f"{format_count(med)} ({_change(change)})" if np.isfinite(change) else "n/a")
         sep = at.loc[at["evidence"] == ev, "separated_with"].iloc[0]
         r.append(sep if isinstance(sep, str) and sep else "")
         rows.append(r)

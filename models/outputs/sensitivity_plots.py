@@ -112,17 +112,22 @@ def plot_influence(table: pd.DataFrame, target: str, horizon: int, *,
                            height=0.6)
             for bar, ev in zip(bars, here["evidence"], strict=True):
                 bar.set_gid(f"influence:{scen}:{ev}")
-            for col, marker in (("q05_change", "<"), ("q95_change", ">")):
+            for col, marker, label in (("q05_change", "<", "5% quantile"),
+                                       ("q95_change", ">", "95% quantile")):
                 if col in here:
                     ax.plot(here[col], y, linestyle="none", marker=marker, color="#444",
-                            markersize=6, label=col[:3].replace("q", "") + "% quantile")
+                            markersize=6, label=label)
             ax.axvline(0, color="#333", lw=0.8)
+            reach = np.nanmax(np.abs(here[["median_change", "q05_change", "q95_change"]]
+                                     .to_numpy(dtype=float)), initial=0.05)
+            ax.set_xlim(-1.15 * reach, 1.15 * reach)
             ax.set_yticks(y, [_wrap(str(e)) for e in here["evidence"]])
-            ax.set_xlabel(f"change without the report, day {horizon}")
+            ax.set_xlabel(f"change without it, day {horizon}")
             ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
             ax.set_title(scen)
         if scenarios and len(rows):
-            axes[0].legend(loc="best", frameon=False)
+            handles, labels = axes[0].get_legend_handles_labels()
+            fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
         fig.suptitle(f"{TARGET_LABELS.get(target, target)}: how each report moves it (refit "
                      "without the report)")
         return fig
