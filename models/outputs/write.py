@@ -13,6 +13,8 @@ A run leaves ``<out>/<scenario-id>/<run-id>/`` with
 * ``run.json``         hashes, seed, versions, time and peak memory per stage, diagnostics;
 * ``config.resolved.yaml`` (primary scenario, after ``extends``) and
   ``config.<scenario>.resolved.yaml`` for each scenario it is compared with;
+* ``sensitivity.csv`` (and ``influence.csv`` with an evidence-influence table): what drives the
+  answer (:mod:`models.outputs.drivers`);
 * ``plots/``, ``report.md``, ``report.html`` (see :mod:`models.outputs.plots`, :mod:`models.outputs.report`);
 * ``exports/``         hubverse model-output files and ViEWS-challenge parquet.
 
@@ -31,6 +33,7 @@ import time
 from pathlib import Path
 
 from models.outputs.atomic import atomic_directory
+from models.outputs.drivers import write_drivers
 from models.outputs.hubverse import (
     DEFAULT_MODEL_ID,
     hub_metadata,
@@ -125,6 +128,9 @@ def _write_contents(result: RunResult, run_dir: Path, formats, *, dpi: int, star
     if {"plots", "report"} & set(formats):
         with timed("plots"):
             plots = write_plots(result, run_dir / "plots", summary=summary, dpi=dpi)
+    if {"csv", "plots", "report"} & set(formats):  # what drives the answer (models.outputs.drivers)
+        with timed("drivers"):
+            write_drivers(result, run_dir, formats, dpi=dpi)
     if "report" in formats:
         with timed("report"):
             write_report(result, run_dir, plots, summary=summary)

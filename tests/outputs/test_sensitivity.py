@@ -146,3 +146,16 @@ def test_report_blocks_from_the_written_table(tmp_path):
     share = tab[(tab["scenario"] == "s1") & (tab["input"] == "a")]["S1"].iloc[0]
     assert tables[0].rows[0][0] == "a" and tables[0].rows[0][2].startswith(f"{share:.0%} ± ")
     assert "assumption sensitivity" in to_markdown(blocks)
+
+
+def test_the_writer_writes_sensitivity_csv(tmp_path):
+    from fixtures_results import synthetic_run
+
+    from models.outputs.write import write_run
+
+    run = synthetic_run("escalation", draws=400, horizon=40)
+    run_dir = write_run(run, tmp_path, formats=["csv"])
+    table = pd.read_csv(run_dir / "sensitivity.csv")
+    assert list(table.columns) == COLUMNS
+    assert set(table["horizon"]) == {7, 30} and "lever" in set(table["kind"])
+    assert not (run_dir / "influence.csv").exists()  # made only with --evidence-influence
