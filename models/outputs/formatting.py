@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["format_count", "format_decimal", "format_interval90", "round_sig"]
+__all__ = ["format_count", "format_counts", "format_decimal", "format_interval90",
+           "round_sig"]
 
 
 def round_sig(x: float, digits: int = 3) -> float:
@@ -35,6 +36,48 @@ def format_count(x: float, *, digits: int | None = 3, compact: bool = False) -> 
     if compact and abs(x) >= 1e6:
         return f"{x / 1e6:,.2f}".rstrip("0").rstrip(".") + " M"
     return f"{x:,.0f}"
+
+
+def _decimals(values, most: int = 3) -> int:
+    """Fewest decimals (up to ``most``) that write every value exactly."""
+    for d in range(most + 1):
+        if all(abs(v * 10**d - round(v * 10**d)) < 1e-6 * max(1.0, abs(v * 10**d))
+               for v in values):
+            return d
+    return most
+
+
+def format_counts(values, *, same_decimals: bool = True) -> list[str]:
+    """One format for a set of counts (the tick labels of one axis): all in millions ("0.5 M",
+    "1.0 M") when the largest is a million or more, else with thousands separators ("250,000");
+    with ``same_decimals`` every label has the same number of decimals (a linear axis), else
+    each the fewest it needs (a log axis: "0.03 M", "0.1 M", "1 M"). Zero is "0".
+
+    >>> format_counts([0, 500_000, 1_000_000, 1_500_000])
+    ['0', '0.5 M', '1.0 M', '1.5 M']
+    >>> format_counts([30_000, 100_000, 1_000_000, 3_000_000], same_decimals=False)
+    ['0.03 M', '0.1 M', '1 M', '3 M']
+    >>> format_counts([0, 20_000, 40_000])
+    ['0', '20,000', '40,000']
+    """
+    values = [float(v) for v in values]
+    finite = [v for v in values if math.isfinite(v)]
+    millions = bool(finite) and max(abs(v) for v in finite) >= 1e6
+    scale, unit = (1e6, " M") if millions else (1.0, "")
+    scaled = [v / scale for v in finite]
+    shared = _decimals(scaled)
+    out = []
+    for v in values:
+        if not math.isfinite(v):
+            out.append(format_count(v))
+            continue
+        if v == 0:
+            out.append("0")
+            continue
+        x = v / scale
+        d = shared if same_decimals else _decimals([x])
+        out.append(f"{x:,.{d}f}{unit}")
+    return out
 
 
 def format_decimal(x: float, digits: int = 3) -> str:

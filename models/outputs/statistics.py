@@ -12,11 +12,13 @@ import pandas as pd
 import xarray as xr
 
 from models.outputs.run_result import RunResult
-from models.vocabulary import ALL
+from models.vocabulary import ALL, MIXTURE
 from scenarios.levers import REGIMES
 
 if TYPE_CHECKING:
     import arviz as az
+
+    from scenarios.schema import Config
 
 
 QUANTILE_LEVELS: tuple[float, ...] = (
@@ -68,6 +70,13 @@ def fan_statistics(summary: ForecastSummary, target: str, location: str = ALL) -
     return summary.quantiles.sel(quantile=list(FAN_LEVELS), target=target, region=location)
 
 
+def region_fan_statistics(summary: ForecastSummary, target: str) -> xr.DataArray:
+    """(scenario, quantile, day, region): the :data:`FAN_LEVELS` quantiles of each region (the
+    all-regions sum left out), people."""
+    regions = [r for r in summary.quantiles["region"].values if str(r) != ALL]
+    return summary.quantiles.sel(quantile=list(FAN_LEVELS), target=target, region=regions)
+
+
 def horizon_draws(forecast: xr.Dataset, target: str, horizons: Sequence[int],
                   location: str = ALL) -> xr.DataArray:
     """(scenario, draw, day) draws of ``target`` at the given days after the origin, people."""
@@ -106,6 +115,21 @@ def paired_differences(forecast: xr.Dataset, target: str, baseline: str,
         "scenario", "draw", "day")
     others = [s for s in da["scenario"].values if s != baseline]
     return da.sel(scenario=others) - da.sel(scenario=baseline)
+
+
+def mixture_baseline_share(weights: dict | None, baseline: str) -> float | None:
+    """Share of the mixture's draws that are the baseline's own draw (its weight), or None when
+    the run has no mixture. In those draws mixture minus baseline is 0 by construction, so with
+    a weight of a half or more its median difference is 0 whatever the other scenarios say."""
+    if not weights:
+        return None
+    total = sum(weights.values())
+    return float(weights.get(baseline, 0.0)) / total if total else None
+
+
+def without_mixture(diff: xr.DataArray) -> xr.DataArray:
+    """Paired differences without the mixture (see :func:`mixture_baseline_share`)."""
+    return diff.sel(scenario=[s for s in diff["scenario"].values if str(s) != MIXTURE])
 
 
 def difference_statistics(diff: xr.DataArray) -> xr.Dataset:
@@ -161,6 +185,32 @@ def prior_posterior_draws(idata: az.InferenceData) -> list[tuple[str, np.ndarray
     return out
 
 
+PARAMETER_LABELS: dict[str, tuple[str, str]] = {
+    "intensity_at_origin": ("Deaths per day at the origin", "deaths per day, all actors"),
+    "log_intensity_origin": ("Log deaths per day at the origin", "log(deaths per day)"),
+    "trend": ("Trend of daily deaths", "change in log deaths per day"),
+    "civilian_share": ("Civilian share of deaths", "share, 0 to 1"),
+    "displacement_per_death": ("People displaced per death", "people per death"),
+    "flight_hazard": ("Daily flight hazard of its own", "share of people per day"),
+    "refugee_share": ("Share of the displaced who cross a border", "share, 0 to 1"),
+    "reporting_share": ("Share of the true count reported", "share, 0 to 1"),
+    "dispersion": ("Dispersion of daily deaths", "negative-binomial size, no unit"),
+    "population_at_risk": ("Population at risk", "people"),
+    "wounded_to_killed": ("Wounded per death", "injured per death"),
+    "subset_share": ("Share of the quantity in the subset", "share, 0 to 1"),
+}
+"""Nowcast parameter -> (what it is, in words; its unit) for the prior-vs-posterior chart."""
+
+
+def parameter_label(label: str) -> tuple[str, str]:
+    """``civilian_share[idlib]`` -> ("Civilian share of deaths: idlib", "share, 0 to 1"); a
+    parameter not in :data:`PARAMETER_LABELS` keeps its name and gets "parameter units"."""
+    name, _, cell = label.partition("[")
+    words, unit = PARAMETER_LABELS.get(name, (name.replace("_", " "), "parameter units"))
+    cell = cell.rstrip("]").replace("_", " ")
+    return (f"{words}: {cell}" if cell else words), unit
+
+
 def histogram_edges(prior: np.ndarray, post: np.ndarray, n: int = 40) -> tuple[np.ndarray, bool]:
     """Shared bin edges for a prior/posterior pair: central 99% of both pooled."""
     pooled = np.concatenate([prior, post])
@@ -189,6 +239,59 @@ def evidence_fit(idata: az.InferenceData) -> pd.DataFrame:
             for k, level in enumerate((5, 50, 95)):
                 table[f"{prefix}_q{level:02d}"] = q[k]
     return table
+
+
+REPORTED_TARGETS = {"deaths": ("cum_deaths",), "civilian_deaths": ("cum_civilian_deaths",),
+                    "displaced": ("cum_displaced", "displaced"), "refugees": ("cum_refugees",)}
+"""Evidence quantity -> the targets a figure counted from the episode start can be set against.
+A displacement figure sits on the stock too: the nowcast assumes no returns before the origin."""
+
+
+def reported_figures(config: Config, target: str, location: str = ALL) -> pd.DataFrame:
+    """The config's reported figures that count ``target`` from the episode start, as drawn on
+    its fan chart: ``day`` (days after the origin of the figure's last day: 0 or less for the
+    evidence of a nowcast), ``low``, ``high`` (inf for a lower bound) and ``part``: the figure
+    counts only part of what the chart shows (a subset such as killed in air strikes, or some
+    of the regions of an all-regions chart), so it is a lower bound of it. Figures over a window
+    that starts after the episode start (a day's toll) or before it are left out: they do not
+    count the same thing as a cumulative target."""
+    from scenarios.lexicon import parse_value
+
+    episode = config.episode
+    regions = list(episode.regions)
+    rows = []
+    for eid, e in config.evidence.items():
+        if target not in REPORTED_TARGETS.get(e.quantity, ()):
+            continue
+        first, last = e.period.bounds
+        if first != episode.start:
+            continue
+        covered = tuple(e.region_ids(regions))
+        if location == ALL:
+            part_of_regions = set(covered) != set(regions)
+        elif covered == (location,):
+            part_of_regions = False
+        else:
+            continue
+        low, high = parse_value(e.value, config.lexicon).count_bounds()
+        rows.append({"evidence": eid, "day": (last - episode.origin).days, "low": float(low),
+                     "high": float(high), "part": bool(e.subset) or part_of_regions,
+                     "text": str(e.value)})
+    return pd.DataFrame(rows, columns=["evidence", "day", "low", "high", "part", "text"])
+
+
+def population_at_risk(config: Config, location: str = ALL) -> tuple[float, float]:
+    """The stated population at risk (low, high; people) of a region, or summed over the
+    episode's regions for ``all``: the ceiling of the people displaced at once."""
+    from scenarios.lexicon import parse_value
+
+    regions = config.episode.regions
+    ids = list(regions) if location == ALL else [location]
+    low = high = 0.0
+    for rid in ids:
+        v = parse_value(regions[rid].population_at_risk.value, config.lexicon)
+        low, high = low + float(v.low), high + float(v.high)
+    return low, high
 
 
 def headline_horizons(result: RunResult) -> list[int]:
