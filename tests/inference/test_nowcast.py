@@ -33,7 +33,8 @@ def _point_values(model, names, shift=None):
 
 
 def test_death_likelihood_equals_scipy(model):
-    names = ["intensity", "civilian_share", "dispersion", "reporting_share", "death_evidence_loglik"]
+    names = ["intensity", "civilian_share", "dispersion", "reporting_share", "subset_share",
+             "death_evidence_loglik"]
     _, v = _point_values(model, names)
     expected = 0.0
     T = model.n_days
@@ -45,6 +46,8 @@ def test_death_likelihood_equals_scipy(model):
         series = f * v["intensity"][r] * w
         size = v["dispersion"] * series.sum() ** 2 / (series**2).sum()
         mean = v["reporting_share"][model.reporting.index(o.reporting)] * series.sum()
+        if o.subset is not None:  # a figure counting part of the quantity (air-strike deaths)
+            mean *= v["subset_share"][model.subsets.index(o.subset)]
         nb = stats.nbinom(size, size / (size + mean))
         expected += math.log(nb.cdf(o.high) - nb.cdf(o.low - 1))
     assert v["death_evidence_loglik"] == pytest.approx(expected, rel=1e-6)
