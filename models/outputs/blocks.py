@@ -1,20 +1,26 @@
 """One report contract for every renderer: a list of blocks rendered to Markdown and HTML.
 
 The run report, the comparison of runs and the backtest summary all build a list of
-:class:`Heading`, :class:`Para`, :class:`Warning_`, :class:`Table`, :class:`Bullets` and
-:class:`Image` blocks and render it with :func:`to_markdown` and :func:`to_html`, so the two
-formats always say the same thing. The HTML is self-contained (CSS inline, images as base64 PNG
-data URIs): one file that opens in any browser, offline.
+:class:`Heading`, :class:`Para`, :class:`Warning_`, :class:`Table`, :class:`Bullets`,
+:class:`Image` and :class:`Contents` blocks and render it with :func:`to_markdown` and
+:func:`to_html`, so the two formats always say the same thing. The HTML is self-contained (CSS
+inline, images as base64 PNG data URIs): one file that opens in any browser, offline. Images are
+embedded as palette PNGs (:func:`compact_png`: 256 colours, which a chart's flat colours need,
+at about a third of the bytes), or as the screen-size rendering an :class:`Image` carries.
+Headings carry anchors (GitHub's: lower case, spaces to hyphens) that :class:`Contents` links to.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-from dataclasses import dataclass
+import io
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Bullets", "Heading", "Image", "Para", "Table", "Warning_", "to_html", "to_markdown"]
+__all__ = ["Bullets", "Contents", "Heading", "Image", "Para", "Table", "Warning_", "anchor",
+           "compact_png", "to_html", "to_markdown"]
 
 
 
@@ -52,6 +58,55 @@ class Image:
     rel: str
     """Path relative to the report (for Markdown)."""
     caption: str
+    embed: bytes | None = field(default=None, repr=False, compare=False)
+    """PNG bytes to embed in the HTML instead of the file (e.g. a screen-size rendering)."""
+
+
+@dataclass(frozen=True)
+class Contents:
+    """A table of contents: links to the level-2 headings of the blocks it is rendered with."""
+
+    title: str = "Contents"
+
+
+def anchor(text: str) -> str:
+    """GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens."""
+    slug = re.sub(r"[^\w\- ]", "", text.strip().lower())
+    return slug.replace(" ", "-")
+
+
+def _anchors(blocks: list) -> dict[int, str]:
+    """Block index -> unique anchor of each heading (repeats get -1, -2, as on GitHub)."""
+    seen: dict[str, int] = {}
+    out = {}
+    for k, b in enumerate(blocks):
+        if isinstance(b, Heading):
+            base = anchor(b.text)
+            n = seen.get(base, 0)
+            seen[base] = n + 1
+            out[k] = base if n == 0 else f"{base}-{n}"
+    return out
+
+
+def _contents(blocks: list) -> list[tuple[str, str]]:
+    ids = _anchors(blocks)
+    return [(b.text, ids[k]) for k, b in enumerate(blocks)
+            if isinstance(b, Heading) and b.level == 2]
+
+
+def compact_png(data: bytes, colours: int = 256) -> bytes:
+    """The PNG as a palette PNG of at most ``colours`` colours (no dithering: a chart's flat
+    areas stay flat), or the input when that is not smaller."""
+    from PIL import Image as PILImage
+
+    img = PILImage.open(io.BytesIO(data))
+    if img.mode == "P":
+        return data
+    quantized = img.convert("RGB").quantize(colours, method=PILImage.Quantize.MEDIANCUT,
+                                            dither=PILImage.Dither.NONE)
+    out = io.BytesIO()
+    quantized.save(out, "PNG", optimize=True)
+    return out.getvalue() if out.tell() < len(data) else data
 
 
 
@@ -63,6 +118,9 @@ def _md_cell(text: str) -> str:
 def to_markdown(blocks: list) -> str:
     out = []
     for b in blocks:
+        if isinstance(b, Contents):
+            links = "\n".join(f"- [{text}](#{ref})" for text, ref in _contents(blocks))
+            out.append(f"**{b.title}**\n\n{links}")
         if isinstance(b, Heading):
             out.append(f"{'#' * b.level} {b.text}")
         elif isinstance(b, Para):
@@ -82,26 +140,40 @@ def to_markdown(blocks: list) -> str:
 
 
 _CSS = """
-body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; max-width: 1200px;
-       margin: 2em auto; padding: 0 1em; color: #1a1a1a; line-height: 1.45; }
-h1 { font-size: 1.9em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; }
-table { border-collapse: collapse; margin: .8em 0 1.4em; font-size: .92em; }
-th, td { border: 1px solid #d0d0d0; padding: .35em .6em; vertical-align: top; text-align: left; }
+body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; max-width: 1100px;
+       margin: 1.5em auto; padding: 0 1em; color: #1a1a1a; line-height: 1.45; font-size: 16px; }
+h1 { font-size: 1.7em; margin-bottom: .3em; }
+h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 1.8em; }
+table { border-collapse: collapse; margin: .8em 0 1.4em; font-size: .9em; display: block;
+        max-width: 100%; overflow-x: auto; }
+th, td { border: 1px solid #d0d0d0; padding: .3em .55em; vertical-align: top; text-align: left; }
+td { max-width: 32em; overflow-wrap: anywhere; }
 th { background: #f2f2f2; }
 .warning { background: #fdecea; border: 2px solid #c62828; color: #8e0000; padding: .8em 1em;
            font-weight: 600; margin: 1em 0; }
-figure { margin: 1.2em 0 2em; } figure img { max-width: 100%; border: 1px solid #eee; }
+nav.contents { background: #f7f7f7; border: 1px solid #e2e2e2; padding: .5em 1.2em;
+               margin: 1em 0; display: inline-block; }
+nav.contents ul { margin: .3em 0; padding-left: 1.2em; columns: 2; column-gap: 3em; }
+figure { margin: 1.2em 0 2em; } figure img { max-width: 100%; height: auto; }
 figcaption { color: #444; font-style: italic; }
+@media print { nav.contents { display: none; } figure { break-inside: avoid; } }
 """
 
 
 def to_html(blocks: list, title: str) -> str:
     esc = html.escape
     parts = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
+             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
              f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"]
-    for b in blocks:
-        if isinstance(b, Heading):
-            parts.append(f"<h{b.level}>{esc(b.text)}</h{b.level}>")
+    ids = _anchors(blocks)
+    for k, b in enumerate(blocks):
+        if isinstance(b, Contents):
+            items = "".join(f"<li><a href=\"#{ref}\">{esc(text)}</a></li>"
+                            for text, ref in _contents(blocks))
+            parts.append(f"<nav class=\"contents\"><strong>{esc(b.title)}</strong>"
+                         f"<ul>{items}</ul></nav>")
+        elif isinstance(b, Heading):
+            parts.append(f"<h{b.level} id=\"{ids[k]}\">{esc(b.text)}</h{b.level}>")
         elif isinstance(b, Para):
             parts.append(f"<p>{esc(b.text)}</p>")
         elif isinstance(b, Warning_):
@@ -114,7 +186,8 @@ def to_html(blocks: list, title: str) -> str:
         elif isinstance(b, Bullets):
             parts.append("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in b.items) + "</ul>")
         elif isinstance(b, Image):
-            data = base64.b64encode(Path(b.path).read_bytes()).decode("ascii")
+            png = b.embed if b.embed is not None else compact_png(Path(b.path).read_bytes())
+            data = base64.b64encode(png).decode("ascii")
             parts.append(f"<figure><img alt=\"{esc(b.caption)}\" "
                          f"src=\"data:image/png;base64,{data}\">"
                          f"<figcaption>{esc(b.caption)}</figcaption></figure>")

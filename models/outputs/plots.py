@@ -13,29 +13,17 @@ Every count is people. Scenario colours are fixed by position, the mixture is bl
 
 from __future__ import annotations
 
-import functools
-import re
-import textwrap
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
 import numpy as np
 import pandas as pd
 import xarray as xr
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import (
-    FixedLocator,
-    Formatter,
-    FuncFormatter,
-    LogLocator,
-    MaxNLocator,
-    NullFormatter,
-)
 
-from models.outputs.formatting import format_count, format_counts
+from models.outputs.formatting import format_counts
 from models.outputs.run_result import RunResult
 from models.outputs.statistics import (
     ForecastSummary,
@@ -46,11 +34,9 @@ from models.outputs.statistics import (
     exceedance_curve,
     fan_statistics,
     headline_horizons,
-    histogram_edges,
     horizon_draws,
     mixture_baseline_share,
     paired_differences,
-    parameter_label,
     population_at_risk,
     prior_posterior_draws,
     regime_occupancy,
@@ -60,279 +46,44 @@ from models.outputs.statistics import (
     wide_range,
     without_mixture,
 )
-from models.vocabulary import ALL, MIXTURE, TARGET_LABELS, TARGET_SHORT, TARGETS
+from models.vocabulary import ALL, MIXTURE, TARGET_LABELS, TARGETS
 
 if TYPE_CHECKING:
     pass
-
-SLIDE_SIZE = (13.33, 7.5)
-"""Inches: a 16:9 slide."""
-REGIME_COLOURS = {"contained": "#4daf4a", "prolonged": "#ff9f1c", "escalated": "#e41a1c",
-                  "regional_war": "#67000d"}
-_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
-_STYLE = {"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13, "xtick.labelsize": 12,
-          "ytick.labelsize": 12, "legend.fontsize": 12, "figure.titlesize": 17,
-          "axes.spines.top": False, "axes.spines.right": False}
-
-
-def _tick_count(value: float) -> str:
-    return format_count(value, digits=None, compact=True)
-
-
-def _in_view(axis, locs) -> list[float]:
-    """The tick locations inside the axis's view interval (the ones drawn)."""
-    locs = [float(v) for v in locs]
-    if axis is None:
-        return locs
-    lo, hi = sorted(axis.get_view_interval())
-    tol = 1e-9 * max(abs(lo), abs(hi), 1.0)
-    return [v for v in locs if lo - tol <= v <= hi + tol]
-
-
-class CountFormatter(Formatter):
-    """Counts of people with one format per axis (:func:`format_counts` over the ticks drawn):
-    all in millions ("0.5 M", "1.0 M") once the largest tick is a million, else with thousands
-    separators; the same decimals on a linear axis, the fewest each needs on a log axis."""
-
-    def __init__(self):
-        self._labels: dict[float, str] = {}
-
-    def set_locs(self, locs):
-        super().set_locs(locs)
-        shown = _in_view(self.axis, locs)
-        log = self.axis is not None and self.axis.get_scale() != "linear"
-        self._labels = dict(zip(shown, format_counts(shown, same_decimals=not log), strict=True))
-
-    def __call__(self, x, pos=None):
-        return self._labels.get(float(x)) or _tick_count(x)
-
-
-def _scientific(v: float) -> str:
-    mantissa, exponent = f"{v:.0e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
-
-
-class ParameterFormatter(Formatter):
-    """Parameter values with one format per axis: an axis of values of 1 and up as counts
-    ("10", "1,000", "1.5 M"), one reaching below 0.001 all in powers of ten ("1e-7"), else 3
-    significant digits."""
-
-    def __init__(self):
-        self._labels: dict[float, str] = {}
-
-    def set_locs(self, locs):
-        super().set_locs(locs)
-        shown = _in_view(self.axis, locs)
-        nonzero = [abs(v) for v in shown if v != 0]
-        if nonzero and min(nonzero) >= 1:
-            labels = format_counts(shown, same_decimals=self.axis.get_scale() == "linear")
-        elif nonzero and min(nonzero) < 1e-3:
-            labels = [_scientific(v) if v else "0" for v in shown]
-        else:
-            labels = [f"{v:.3g}" for v in shown]
-        self._labels = dict(zip(shown, labels, strict=True))
-
-    def __call__(self, x, pos=None):
-        return self._labels.get(float(x)) or f"{x:.3g}"
-
-
-PERCENT = FuncFormatter(lambda v, _: f"{100 * v:.3g}%" if v >= 0 else "")
-
-
-def scenario_colours(scenarios: Sequence[str]) -> dict[str, str]:
-    out, k = {}, 0
-    for s in scenarios:
-        if s == MIXTURE:
-            out[s] = "black"
-        else:
-            out[s] = _PALETTE[k % len(_PALETTE)]
-            k += 1
-    return out
-
-
-def target_label(target: str, short: bool = False) -> str:
-    labels = TARGET_SHORT if short else TARGET_LABELS
-    return f"{labels.get(target, target)} (people)"
-
-
-def styled(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with matplotlib.rc_context(_STYLE):
-            return fn(*args, **kwargs)
-    return wrapper
-
-
-def _axes_grid(n: int, axes, *, ncols: int | None = None, sharey: bool = False,
-               sharex: bool = False, size=SLIDE_SIZE):
-    """``axes`` if given (a sequence of n Axes), else a new slide-sized Figure with n panels."""
-    if axes is not None:
-        axes = list(np.ravel(axes))
-        if len(axes) < n:
-            raise ValueError(f"need {n} axes, got {len(axes)}")
-        return axes[0].figure, axes[:n]
-    ncols = ncols or (n if n <= 3 else -(-n // 2))  # at most 3 wide, else two rows
-    nrows = -(-n // ncols)
-    fig = new_figure(size)
-    grid = fig.subplots(nrows, ncols, squeeze=False, sharey=sharey, sharex=sharex)
-    flat = list(grid.ravel())
-    for ax in flat[n:]:
-        ax.set_visible(False)
-    return fig, flat[:n]
-
-
-def new_figure(size=SLIDE_SIZE) -> Figure:
-    """A slide-size Figure with constrained layout on the Agg canvas (so it can be drawn and its
-    text measured without pyplot)."""
-    fig = Figure(figsize=size, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def wrap(text: str, width: int) -> str:
-    """``text`` wrapped at spaces, and inside an id too long for a line after its underscores
-    (``escalation_with_`` / ``closed_borders``): never in the middle of a word."""
-    width = max(width, 8)
-    pieces: list[tuple[str, str]] = []  # (piece, what joins it to the one before)
-    for k, word in enumerate(text.split(" ")):
-        parts = re.findall(r"[^_]*_|[^_]+", word) if len(word) > width else [word]
-        pieces += [(part, " " if k and j == 0 else "") for j, part in enumerate(parts or [""])]
-    lines, line = [], ""
-    for piece, sep in pieces:
-        if line and len(line) + len(sep) + len(piece) > width:
-            lines.append(line)
-            line = piece
-        else:
-            line += (sep if line else "") + piece
-    lines.append(line)
-    return "\n".join(lines)
-
-
-def axis_ylabel(ax, text: str) -> None:
-    """y label wrapped to the panel's height (a label longer than the panel would be cut)."""
-    height_in = ax.get_position().height * ax.figure.get_figheight()
-    ax.set_ylabel(wrap(text, int(height_in * _chars_per_inch(matplotlib.rcParams[
-        "axes.labelsize"]))))
-
-
-def scenario_legend(fig: Figure, axs, *, inside: str = "upper right", **kwargs) -> None:
-    """The legend of a figure's scenarios (and whatever else its panels label): in the first
-    panel when the labels are short, else below the panels (a long id would cover the data)."""
-    handles: dict = {}
-    for ax in axs:
-        for h, lb in zip(*ax.get_legend_handles_labels(), strict=True):
-            handles.setdefault(lb, h)
-    if max((len(lb) for lb in handles), default=0) <= 24 and len(handles) <= 6:
-        axs[0].legend(handles.values(), handles.keys(), frameon=False, loc=inside, **kwargs)
-    else:
-        fig.legend(handles.values(), handles.keys(), frameon=False, loc="outside lower center",
-                   ncols=min(len(handles), 3), **kwargs)
-
-
-def _chars_per_inch(fontsize) -> float:
-    """About how many characters of a font size fit in an inch (a character is about 0.55 em)."""
-    size = matplotlib.font_manager.FontProperties(size=fontsize).get_size_in_points()
-    return 72 / (0.55 * size)
-
-
-def panel_title(ax, text: str, **kwargs) -> None:
-    """Axes title wrapped to the panel's width (a long title would squeeze the panel)."""
-    width_in = ax.get_position().width * ax.figure.get_figwidth()
-    size = kwargs.get("fontsize", matplotlib.rcParams["axes.titlesize"])
-    ax.set_title(wrap(text, max(12, int(width_in * _chars_per_inch(size)))), **kwargs)
-
-
-def suptitle(fig: Figure, *lines: str | None) -> None:
-    """The figure title, each line wrapped to the figure's width (never cut at the edges)."""
-    width = int(0.95 * fig.get_figwidth() * _chars_per_inch(matplotlib.rcParams[
-        "figure.titlesize"]))
-    fig.suptitle("\n".join(wrap(line, width) for line in lines if line))
-
-
-def _count_axis(ax, which: str = "y", log: bool = False) -> None:
-    axis = ax.yaxis if which == "y" else ax.xaxis
-    if log:
-        (ax.set_yscale if which == "y" else ax.set_xscale)("log")
-        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 3.0)))
-        axis.set_minor_formatter(NullFormatter())
-    else:
-        axis.set_major_locator(MaxNLocator(nbins=5 if which == "x" else 7,
-                                           steps=[1, 2, 2.5, 5, 10], integer=True))
-    axis.set_major_formatter(CountFormatter())
-
-
-# ---------------------------------------------------------------------------------------------
-# Tick labels that never overlap
-
-
-def drawn_tick_labels(axis) -> list:
-    """The major tick labels an axis draws: visible, not empty, inside the view interval."""
-    labels = []
-    inside = set(_in_view(axis, axis.get_majorticklocs()))
-    for tick in axis.get_major_ticks():
-        for label in (tick.label1, tick.label2):
-            if (label.get_visible() and label.get_text() and tick.get_visible()
-                    and float(tick.get_loc()) in inside):
-                labels.append(label)
-    return labels
-
-
-def overlapping_labels(labels, pad: float = 2.0) -> list[tuple[str, str]]:
-    """Pairs of labels whose bounding boxes (in pixels, widened by ``pad``) overlap."""
-    boxes = [(lb.get_text(), lb.get_window_extent().expanded(1.0, 1.0).padded(pad))
-             for lb in labels]
-    return [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:]
-            if box_a.overlaps(box_b)]
-
-
-def _fewer_ticks(axis) -> None:
-    """Replace the axis's major locator by one with fewer ticks (round numbers kept)."""
-    shown = sorted(_in_view(axis, axis.get_majorticklocs()))
-    scale = axis.get_scale()
-    if len(shown) <= 2:
-        axis.set_tick_params(labelsize=max(6.0, axis.get_ticklabels()[0].get_fontsize() - 1.5)
-                             if axis.get_ticklabels() else 8)
-        return
-    if scale == "log":
-        powers = [v for v in shown if v > 0 and abs(np.log10(v) - round(np.log10(v))) < 1e-9]
-        keep = powers if 2 <= len(powers) < len(shown) else shown[::2]
-        # of every other power of ten, keep the set holding the largest one (the top of the axis)
-        if keep is shown[::2] and powers and shown[-1] in powers and shown[-1] not in keep:
-            keep = shown[1::2]
-        axis.set_major_locator(FixedLocator(keep))
-    elif scale == "linear":
-        axis.set_major_locator(MaxNLocator(nbins=max(1, len(shown) - 2),
-                                           steps=[1, 2, 2.5, 5, 10]))
-    else:
-        axis.set_major_locator(FixedLocator(shown[::2]))
-
-
-def declutter(fig: Figure, rounds: int = 8) -> Figure:
-    """Draw the figure and thin the ticks of every axis whose labels overlap, until none do
-    (e.g. "100,000" and "300,000" running together on a narrow log axis)."""
-    if not isinstance(fig.canvas, FigureCanvasAgg):
-        FigureCanvasAgg(fig)
-    for _ in range(rounds):
-        fig.draw_without_rendering()  # layout and ticks, no pixels
-        crowded, seen = [], set()
-        for ax in fig.axes:
-            if not ax.get_visible():
-                continue
-            for axis in (ax.xaxis, ax.yaxis):
-                if id(axis.major) not in seen and overlapping_labels(drawn_tick_labels(axis)):
-                    seen.add(id(axis.major))  # shared axes share their ticker: thin it once
-                    crowded.append(axis)
-        if not crowded:
-            break
-        for axis in crowded:
-            _fewer_ticks(axis)
-    return fig
-
-
-def day_label(origin) -> str:
-    """x label of time axes: days after the forecast origin (the origin's date, when known)."""
-    return f"Days after {origin:%-d %b %Y}" if origin else "Days after the forecast origin"
-
+from models.outputs.plot_style import (  # noqa: F401  (some are part of this module's API)
+    _PALETTE,
+    _STYLE,
+    PERCENT,
+    REGIME_COLOURS,
+    SLIDE_SIZE,
+    CountFormatter,
+    ParameterFormatter,
+    _axes_grid,
+    _chars_per_inch,
+    _count_axis,
+    _fewer_ticks,
+    _in_view,
+    _scientific,
+    _tick_count,
+    axis_ylabel,
+    day_label,
+    declutter,
+    drawn_tick_labels,
+    new_figure,
+    overlapping_labels,
+    panel_title,
+    scenario_colours,
+    scenario_legend,
+    styled,
+    suptitle,
+    target_label,
+    wrap,
+)
+from models.outputs.plots_nowcast import (
+    plot_evidence_fit,
+    plot_prior_posterior,
+    plot_regime_occupancy,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Fan charts
@@ -628,130 +379,6 @@ def plot_overlay(stats: xr.DataArray, target: str, *, origin=None, ax=None) -> F
 
 
 # ---------------------------------------------------------------------------------------------
-# Regimes
-
-
-@styled
-def plot_regime_occupancy(occupancy: xr.DataArray, *, origin=None, axes=None) -> Figure:
-    """Stacked shares of draws in each regime over forecast days, one panel per scenario."""
-    scenarios = [str(s) for s in occupancy["scenario"].values]
-    fig, axs = _axes_grid(len(scenarios), axes, sharey=True)
-    days = occupancy["day"].values
-    names = [str(r) for r in occupancy["regime"].values]
-    for ax, s in zip(axs, scenarios, strict=True):
-        layers = occupancy.sel(scenario=s).values
-        polys = ax.stackplot(days, layers, labels=[n.replace("_", " ") for n in names],
-                             colors=[REGIME_COLOURS.get(n, "0.5") for n in names], alpha=0.85)
-        for poly, name in zip(polys, names, strict=True):
-            poly.set_gid(f"regime:{s}:{name}")
-        panel_title(ax, s)
-        ax.set_xlim(days[0], days[-1])
-        ax.set_ylim(0, 1)
-        ax.set_xlabel(day_label(origin))
-        ax.yaxis.set_major_formatter(PERCENT)
-    axs[0].set_ylabel("Share of draws in each regime")
-    axs[-1].legend(loc="lower right", frameon=True, framealpha=0.9)
-    suptitle(fig, "Conflict regime over time: share of simulated futures in each regime")
-    return declutter(fig)
-
-
-# ---------------------------------------------------------------------------------------------
-# Nowcast: prior vs posterior, evidence vs what the model implies
-
-
-@styled
-def plot_prior_posterior(pairs: list[tuple[str, np.ndarray, np.ndarray]], *, axes=None) -> Figure:
-    """Histograms (density) of prior and posterior draws for each key parameter."""
-    n = max(len(pairs), 1)
-    ncols = min(4, n)
-    nrows = -(-n // ncols)
-    fig, axs = _axes_grid(n, axes, ncols=ncols,
-                          size=(SLIDE_SIZE[0], max(SLIDE_SIZE[1], 2.6 * nrows)))
-    if not pairs:
-        axs[0].text(0.5, 0.5, "No key parameters recorded in this run", ha="center",
-                    va="center", transform=axs[0].transAxes, gid="empty")
-        axs[0].set_xlabel("parameter value")
-        axs[0].set_ylabel("density")
-        return fig
-    for ax, (label, prior, post) in zip(axs, pairs, strict=False):
-        edges, log = histogram_edges(prior, post)
-        for kind, draws, colour in (("prior", prior, "0.55"), ("posterior", post, "#1f77b4")):
-            dens, _ = np.histogram(draws, edges, density=True)
-            ax.stairs(dens, edges, color=colour, lw=1.8, fill=kind == "prior",
-                      alpha=0.35 if kind == "prior" else 1.0, label=kind, gid=f"{kind}:{label}")
-        if log:
-            ax.set_xscale("log")
-            ax.xaxis.set_major_locator(LogLocator(base=10))
-            ax.xaxis.set_minor_formatter(NullFormatter())
-        else:
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
-        ax.xaxis.set_major_formatter(ParameterFormatter())
-        title, unit = parameter_label(label)
-        panel_title(ax, title, fontsize=12)
-        ax.set_yticks([])
-        ax.tick_params(axis="x", labelsize=10)
-        ax.set_xlabel(unit + (", log scale" if log else ""), fontsize=10)
-        ax.set_ylabel("density", fontsize=10)
-    axs[0].legend(frameon=False, fontsize=10)
-    suptitle(fig, "Nowcast parameters: prior (grey) against posterior (blue)")
-    return declutter(fig)
-
-
-@styled
-def plot_evidence_fit(table: pd.DataFrame, *, ax=None) -> Figure:
-    """Each reported figure (grey bar: the interval the text allows; arrow: a lower bound)
-    against the model's implied report: posterior predictive median and 90% interval (blue),
-    prior predictive 90% interval (thin grey)."""
-    if ax is None:
-        fig = new_figure((SLIDE_SIZE[0], max(4.0, 1.0 + 0.9 * len(table))))
-        ax = fig.subplots()
-    else:
-        fig = ax.figure
-    y = np.arange(len(table))[::-1].astype(float)
-    finite_high = np.where(np.isfinite(table["high"]), table["high"], np.nan)
-    right = np.nanmax(np.concatenate([
-        finite_high, table["low"].values * 3,
-        table["post_q95"].values if "post_q95" in table else [],
-        table["prior_q95"].values if "prior_q95" in table else []]))
-    for yi, row in zip(y, table.itertuples(index=False), strict=True):
-        high = row.high if np.isfinite(row.high) else right * 1.5
-        ax.plot([row.low, max(high, row.low)], [yi + 0.15] * 2, color="0.45", lw=9,
-                solid_capstyle="butt", alpha=0.6, gid=f"reported:{row.evidence}",
-                label="reported (interval the text allows)" if yi == y[0] else None)
-        if not np.isfinite(row.high):
-            ax.plot([high], [yi + 0.15], ">", color="0.45", ms=10, gid=f"lower_bound:{row.evidence}")
-        if hasattr(row, "prior_q05"):
-            ax.plot([row.prior_q05, row.prior_q95], [yi - 0.2] * 2, color="0.6", lw=1.5,
-                    gid=f"prior:{row.evidence}",
-                    label="prior predictive 90%" if yi == y[0] else None)
-        if hasattr(row, "post_q05"):
-            ax.plot([row.post_q05, row.post_q95], [yi - 0.05] * 2, color="#1f77b4", lw=3,
-                    gid=f"posterior:{row.evidence}",
-                    label="model-implied report, 90%" if yi == y[0] else None)
-            ax.plot([row.post_q50], [yi - 0.05], "o", color="#1f77b4", ms=8,
-                    gid=f"posterior_median:{row.evidence}",
-                    label="model-implied report, median" if yi == y[0] else None)
-    ax.set_xscale("symlog", linthresh=1.0)
-    ax.xaxis.set_major_formatter(CountFormatter())
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    labels = []
-    for row in table.itertuples(index=False):
-        text = getattr(row, "text", "")
-        label = row.evidence.replace("_", " ")
-        labels.append(wrap(label, 34) + (f"\n\u201c{textwrap.shorten(text, 40)}\u201d"
-                                         if text else ""))
-    ax.set_yticks(y, labels, fontsize=11)
-    ax.set_ylim(-0.8, len(table) - 0.2)
-    ax.set_xlabel("Reported count (people, symmetric log scale)")
-    ax.set_ylabel("Reported figure (evidence id)")
-    ax.grid(alpha=0.3, axis="x")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=4, frameon=False,
-              fontsize=11)  # below the axes: never over a row of data
-    ax.set_title("Each reported figure against what the fitted model implies it would say")
-    return declutter(fig)
-
-
-# ---------------------------------------------------------------------------------------------
 # All plots of a run
 
 
@@ -831,9 +458,18 @@ def make_figures(result: RunResult, summary: ForecastSummary | None = None):
         yield "evidence_fit", plot_evidence_fit(evidence_fit(result.idata))
 
 
+SCREEN_DPI = 84
+"""dpi of the renderings the HTML report embeds: a slide-size figure 1,120 pixels wide, the width
+of the report's column on a laptop screen (the PNG files keep the writer's dpi, for slides)."""
+
+
 def write_plots(result: RunResult, plots_dir: Path, *, summary: ForecastSummary | None = None,
-                dpi: int = 120) -> dict[str, Path]:
-    """Write every plot of a run as ``plots_dir/<name>.png``; return name -> path."""
+                dpi: int = 120, screen: dict[str, bytes] | None = None) -> dict[str, Path]:
+    """Write every plot of a run as ``plots_dir/<name>.png``; return name -> path. ``screen``,
+    when given, receives name -> a :data:`SCREEN_DPI` palette PNG of each figure (for the HTML
+    report: about a quarter of the bytes of the file)."""
+    from models.outputs.blocks import compact_png
+
     plots_dir = Path(plots_dir)
     plots_dir.mkdir(parents=True, exist_ok=True)
     out = {}
@@ -841,4 +477,8 @@ def write_plots(result: RunResult, plots_dir: Path, *, summary: ForecastSummary 
         path = plots_dir / f"{name}.png"
         fig.savefig(path, dpi=dpi)
         out[name] = path
+        if screen is not None:
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=min(dpi, SCREEN_DPI))
+            screen[name] = compact_png(buffer.getvalue())
     return out
