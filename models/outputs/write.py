@@ -124,16 +124,17 @@ def _write_contents(result: RunResult, run_dir: Path, formats, *, dpi: int, star
                 d.mkdir(parents=True)
                 monthly.to_parquet(d / f"{scenario}.parquet", index=False)
                 exports.append(d / f"{scenario}.parquet")
-    plots = {}
+    plots, screen = {}, {}  # screen: the smaller renderings the HTML report embeds
     if {"plots", "report"} & set(formats):
         with timed("plots"):
-            plots = write_plots(result, run_dir / "plots", summary=summary, dpi=dpi)
+            plots = write_plots(result, run_dir / "plots", summary=summary, dpi=dpi,
+                                screen=screen if "report" in formats else None)
     if {"csv", "plots", "report"} & set(formats):  # what drives the answer (models.outputs.drivers)
         with timed("drivers"):
             write_drivers(result, run_dir, formats, dpi=dpi)
     if "report" in formats:
         with timed("report"):
-            write_report(result, run_dir, plots, summary=summary)
+            write_report(result, run_dir, plots, summary=summary, screen=screen)
     # The writer's own stage joins the run's timings (run.json and what the caller prints).
     result.timings["outputs"] = {"seconds": round(time.perf_counter() - started, 3),
                                  "peak_mb": round(peak_memory_mb(), 1),

@@ -4,11 +4,17 @@ and one complete run written with plots and the HTML report."""
 
 from __future__ import annotations
 
+import base64
+import io
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from fixtures_results import SHIPPED, synthetic_run
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+from PIL import Image as PILImage
 
 from models.outputs import plots, statistics
 from models.outputs.formatting import format_counts
@@ -356,7 +362,7 @@ def test_the_measured_overlap_of_the_old_log_ticks_is_gone():
     ax = fig.subplots()
     ax.plot([30_000, 10_000_000], [0, 1])
     plots._count_axis(ax, "x", log=True)
-    ax.xaxis.set_major_formatter(plots.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.tick_params(labelsize=12)
     fig.canvas.draw()
     assert overlaps(fig)  # the old labels collide at this width
@@ -390,10 +396,35 @@ def test_write_run_with_plots_and_self_contained_report(tmp_path):
     for p in (run_dir / "plots").glob("*.png"):
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = (run_dir / "report.html").read_text()
-    assert page.count('src="data:image/png;base64,') == len(written)
+    # every plot of the run is embedded (the drivers' charts when the report shows them)
+    assert len(written) - len(drivers) <= page.count('src="data:image/png;base64,') <= len(written)
     assert 'src="http' not in page and "<link" not in page and "<script" not in page
     md = (run_dir / "report.md").read_text()
-    for name in written:
+    for name in set(written) - set(drivers):
         assert f"(plots/{name}.png)" in md
-    assert "| Target (people, all regions) | day 7 | day 30 |" in md
+    assert "| Scenario | Target (people, all regions) | day 7 (8 Dec) | day 30 (31 Dec) |" in md
+    # the HTML embeds screen-size palette renderings, not the slide-size files
+    from models.outputs.blocks import compact_png
+
+    embedded = [base64.b64decode(x) for x in re.findall(r'data:image/png;base64,([^"]+)', page)]
+    assert all(PILImage.open(io.BytesIO(x)).mode == "P" for x in embedded)
+    files = sum(p.stat().st_size for p in (run_dir / "plots").glob("*.png"))
+    assert sum(len(x) for x in embedded) < files
+    assert compact_png(embedded[0]) == embedded[0]  # already a palette PNG: kept as it is
     pd.read_csv(run_dir / "quantiles.csv")  # all formats written alongside
+
+
+def test_compact_png_keeps_the_picture_at_fewer_bytes(tmp_path):
+    from models.outputs.blocks import compact_png
+
+    result = synthetic_run("escalation", draws=100, horizon=30)
+    summary = summarise(result.forecast)
+    fig = plots.plot_fan_chart(statistics.fan_statistics(summary, "displaced"), "displaced")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=60)
+    original = buffer.getvalue()
+    small = compact_png(original)
+    assert len(small) < 0.6 * len(original)
+    a = np.asarray(PILImage.open(io.BytesIO(original)).convert("RGB"), dtype=float)
+    b = np.asarray(PILImage.open(io.BytesIO(small)).convert("RGB"), dtype=float)
+    assert a.shape == b.shape and np.abs(a - b).mean() < 2.0  # on a 0-255 scale

@@ -416,11 +416,14 @@ def test_report_cites_sources_and_gives_headline_numbers(run):
             assert projection.source.passage in md
     for evidence in cfg.evidence.values():
         assert evidence.source.reporter in md and evidence.source.passage in md
-    assert "## Headline numbers" in md and "## Limits of this model" in md
+    assert "## Summary" in md and "## Limits of this model" in md
     assert "## Diagnostics" in md and "WARNING" not in md
-    assert "| Target (people, all regions) | day 7 | day 30 |" in md  # 90 > horizon: left out
+    # one headline table, horizons with their dates (90 > horizon: left out)
+    assert "| Scenario | Target (people, all regions) | day 7 (8 Dec) | day 30 (31 Dec) |" in md
     for scenario in ("escalation", "baseline", "mixture"):
-        assert f"### {scenario}" in md
+        assert f"| {scenario} | Deaths since the episode start, all actors |" in md
+    for loaded in result.configs:
+        assert f"### {loaded.config.scenario.id}: {loaded.config.scenario.title}" in md
     # Headline cells are the quantiles of quantiles.csv, rounded to 3 significant digits.
     q = pd.read_csv(run_dir / "quantiles.csv")
     cell = q[(q.scenario_id == "mixture") & (q.location == "all") & (q.target == "cum_deaths")
@@ -432,9 +435,56 @@ def test_report_cites_sources_and_gives_headline_numbers(run):
 def test_report_is_loud_when_diagnostics_failed():
     result = synthetic_run("baseline", draws=100, horizon=10, diagnostics_passed=False)
     md = to_markdown(report_blocks(result, {}, Path(".")))
-    head = md[: md.index("## Scenarios")]
+    head = md[: md.index("## Evidence")]
     assert "WARNING" in head and "FAILED" in head
+    summary = md[md.index("## Summary"):md.index("| Scenario |")]
+    assert "Sampler diagnostics FAILED" in summary  # in the answer itself, not only above it
     assert "12 divergent transitions" in md
+
+
+def test_report_gives_the_answer_first_with_contents(run):
+    """Summary paragraph and headline table first, then a table of contents, then evidence,
+    assumptions, diagnostics and limits; every section is linked from the contents."""
+    from models.outputs.blocks import to_html
+
+    result, run_dir = run
+    blocks = report_blocks(result, {}, run_dir)
+    md = to_markdown(blocks)
+    order = ["# ", "## Summary", "As of 1 December 2024, the 'escalation' scenario puts deaths",
+             "| Scenario |", "**Contents**", "## Evidence", "## What informs the nowcast",
+             "## Assumptions: the scenarios and their sources", "## Diagnostics",
+             "## Limits of this model"]
+    positions = [md.index(text) for text in order]
+    assert positions == sorted(positions)
+    summary = md[md.index("## Summary"):md.index("| Scenario |")]
+    assert "'escalation' is higher in" in summary and "of paired draws" in summary
+    assert "mixture of the scenarios (baseline 60%, escalation 40%)" in summary
+    for heading in ("Summary", "Evidence", "Diagnostics", "Limits of this model"):
+        slug = heading.lower().replace(" ", "-")
+        assert f"- [{heading}](#{slug})" in md
+    page = to_html(blocks, "t")
+    assert '<nav class="contents">' in page and '<h2 id="limits-of-this-model">' in page
+    assert '<a href="#assumptions-the-scenarios-and-their-sources">' in page
+    assert 'name="viewport"' in page
+
+
+def test_limits_are_written_from_the_config():
+    """Not 'published within days of the start of the episode' whatever the episode: the
+    documents' dates against this episode's start and origin, its regions and populations."""
+    from models.outputs.report import limits
+
+    goma = " ".join(limits(synthetic_run("goma-escalation", draws=50, horizon=10)))
+    assert "within days" not in goma
+    assert "published between 28 Jan and 31 Jan 2025 (2 to 5 days after the episode start on " \
+           "26 Jan 2025)" in goma
+    assert "North Kivu 1.5 M to 2.2 M" in goma and "South Kivu 1 M to 1.6 M" in goma
+    assert "latest document is dated 31 Jan 2025 and the forecast origin is 31 Jan 2025" in goma
+    syria = " ".join(limits(synthetic_run("escalation", draws=50, horizon=10)))
+    assert "published between 30 Nov and 1 Dec 2024 (3 to 4 days after the episode start" in syria
+    assert "Aleppo 1.5 M to 2.5 M; Idlib 3.5 M to 4.5 M" in syria
+    assert "mixture weights" in syria
+    assert "mixture weights" not in " ".join(limits(synthetic_run("baseline", draws=50,
+                                                                  horizon=10)))
 
 
 # --- progress ---------------------------------------------------------------------------------
