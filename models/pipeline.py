@@ -89,7 +89,8 @@ def run_scenarios(configs: Sequence[str | Path] | Comparison, *, draws: int | No
                   seed: int | None = None, sampler: str | None = None,
                   weights: Mapping[str, float] | None = None,
                   cache_dir: str | Path | None = None, progress: bool = False,
-                  say: Callable[[str], None] | None = None) -> RunResult:
+                  say: Callable[[str], None] | None = None,
+                  since: str | Path | None = None) -> RunResult:
     """Fit the nowcast shared by the scenarios and simulate every scenario from it.
 
     ``configs``: config paths (the first is the primary; their ``compare_with`` join) or a
@@ -98,7 +99,10 @@ def run_scenarios(configs: Sequence[str | Path] | Comparison, *, draws: int | No
     seeds the NUTS fit and every Monte Carlo stream); ``sampler``: ``nutpie`` or ``pymc``
     (default ``sampler.backend``); ``weights``: scenario id -> weight of the mixture (default
     the primary's ``forecast.scenario_weights``); ``cache_dir``: where fits are cached (None:
-    no cache); ``progress``: progress bars on stderr; ``say``: receives status lines.
+    no cache); ``progress``: progress bars on stderr; ``say``: receives status lines;
+    ``since``: an earlier run of the episode whose scenario weights the reports dated after its
+    origin update (:mod:`models.evaluation.update`): the posterior weights make the mixture
+    unless ``weights`` is given, and ``result.extra["scenario_update"]`` records them.
 
     Raises :class:`~scenarios.yaml_source.ConfigError` for bad configs and
     :class:`ResourceLimitError` for runs refused before any work (both before the fit).
@@ -106,6 +110,13 @@ def run_scenarios(configs: Sequence[str | Path] | Comparison, *, draws: int | No
     comparison = configs if isinstance(configs, Comparison) else compose(
         configs, weights, weights_given=weights is not None)
     check_run(comparison, draws, seed)
+    update = None
+    if since is not None:  # before the fit: a refused update costs nothing
+        from models.evaluation.update import scenario_update
+
+        update = scenario_update(since, comparison)
+        if weights is None and len(comparison.configs) > 1:
+            comparison = Comparison(comparison.configs, update.posterior_weights)
     primary = comparison.primary
     cfg = primary.config
     seed = cfg.forecast.seed if seed is None else seed
@@ -136,4 +147,7 @@ def run_scenarios(configs: Sequence[str | Path] | Comparison, *, draws: int | No
     return RunResult(configs=list(comparison.configs), idata=fit.idata, forecast=forecast,
                      diagnostics=fit.diagnostics, timings=timings, seed=seed,
                      weights=comparison.weights, origin=cfg.episode.origin,
-                     run_id=new_run_id(primary.config_hash))
+                     run_id=new_run_id(primary.config_hash),
+                     extra={} if update is None else {"scenario_update": update.record(
+                         "--weights" if weights is not None else
+                         "posterior" if comparison.weights is not None else "none")})

@@ -84,6 +84,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sampler", choices=("nutpie", "pymc"), help="NUTS implementation "
                    "(default: sampler.backend)")
     p.add_argument("--weights", metavar="ID=W,...", help="scenario weights for the mixture")
+    p.add_argument("--since", metavar="RUN_DIR", help="an earlier run of the episode: the "
+                   "reports dated after its origin update its scenario weights (the mixture's, "
+                   "unless --weights is given)")
     p.add_argument("--validate-only", action="store_true", help="check the configs and stop")
     p.add_argument("--strict", action="store_true", help="exit 3 if diagnostics fail")
     p.add_argument("--no-cache", action="store_true", help="refit the nowcast even if cached")
@@ -124,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = run_scenarios(comparison, draws=args.draws, seed=args.seed,
                                sampler=args.sampler, progress=progress, say=say,
-                               cache_dir=None if args.no_cache else out_dir / ".cache")
+                               cache_dir=None if args.no_cache else out_dir / ".cache",
+                               weights=weights, since=args.since)
         if args.evidence_influence:
             from models.evaluation.influence import attach_influence
 
@@ -153,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
         print(headline(result.forecast, primary.output.headline_horizons,
                        primary.episode.origin, primary.episode.start))
         for line in information_lines(result):
+            print(line)
+        from models.evaluation.update import update_lines
+
+        for line in update_lines(result.extra.get("scenario_update")):
             print(line)
         print("timings: " + ", ".join(f"{k} {v['seconds']:.1f}s"
                                       for k, v in result.timings.items())

@@ -46,6 +46,7 @@ from models.outputs.statistics import (
     prior_data_conflicts,
     summarise,
 )
+from models.outputs.update_blocks import update_blocks
 from models.vocabulary import ALL, MIXTURE, TARGET_LABELS
 from scenarios.evidence import observations
 from scenarios.loader import Loaded
@@ -413,6 +414,7 @@ def report_blocks(result: RunResult, plots: dict[str, Path], run_dir: Path,
         f"{cfg.episode.name}, {result.horizon} days ahead, seed {result.seed}. Run "
         f"{result.run_id}, config hash {result.primary.config_hash[:12]}."))
     blocks.append(Contents())
+    blocks += update_blocks(result.extra.get("scenario_update"))  # --since: reports vs scenarios
     if plots:
         blocks.append(Heading(2, "Charts"))
         captions = _captions(result)
