@@ -115,6 +115,9 @@ def test_quantiles_csv_is_hubverse_long_format(run):
     assert set(q["scenario_id"]) == {"escalation", "baseline", "mixture"}
     assert set(q["target"]) == set(TARGETS)
     assert set(q["origin_date"]) == {"2024-12-01"}
+    # target_end_date: the day the horizon falls on (origin + horizon days)
+    ends = q.drop_duplicates("horizon").set_index("horizon")["target_end_date"]
+    assert ends[1] == "2024-12-02" and ends[31] == "2025-01-01" and ends[HORIZON] == "2025-02-01"
     assert len(q) == 3 * 3 * len(TARGETS) * HORIZON * 24
     assert not q.duplicated(["scenario_id", "location", "target", "horizon", "output_type",
                              "output_type_id"]).any()
@@ -171,6 +174,41 @@ def test_samples_parquet_is_joint_hubverse_sample_format(run):
     ids = s.groupby(["scenario_id", "location", "target"], observed=True)["output_type_id"]
     assert (ids.nunique() == DRAWS).all()
     assert pd.to_datetime(s["origin_date"].astype(str)).eq("2024-12-01").all()
+    end = pd.to_datetime(s["origin_date"].astype(str)) + pd.to_timedelta(s["horizon"], "D")
+    assert (pd.to_datetime(s["target_end_date"].astype(str)) == end).all()
+
+
+def test_samples_parquet_reads_without_surprises(run):
+    """Plain strings, dates and numbers (no categoricals): a user's groupby gives no
+    FutureWarning, and one scenario or target reads alone through pyarrow filters."""
+    import warnings
+
+    import pyarrow.parquet as pq
+
+    result, run_dir = run
+    path = run_dir / "samples.parquet"
+    schema = pq.read_schema(path)
+    assert {f.name: str(f.type) for f in schema} == {
+        "origin_date": "date32[day]", "scenario_id": "string", "location": "string",
+        "target": "string", "horizon": "int32", "target_end_date": "date32[day]",
+        "output_type": "string", "output_type_id": "int32", "value": "float"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # FutureWarning (observed=...) would fail here
+        s = pd.read_parquet(path)
+        assert not any(isinstance(dtype, pd.CategoricalDtype) for dtype in s.dtypes)
+        means = s.groupby(["scenario_id", "target"])["value"].mean()
+        assert (s["scenario_id"] == "baseline").sum() == len(s) // 3
+    assert len(means) == 3 * len(TARGETS)
+    # the documented way to read one scenario and target (models.outputs.hubverse docstring)
+    one = pd.read_parquet(path, filters=[("scenario_id", "==", "baseline"),
+                                         ("target", "==", "cum_deaths")],
+                          columns=["location", "horizon", "output_type_id", "value"])
+    assert len(one) == 3 * DRAWS * HORIZON  # three locations (two regions and all)
+    expected = s[(s.scenario_id == "baseline") & (s.target == "cum_deaths")]
+    np.testing.assert_array_equal(one["value"].to_numpy(), expected["value"].to_numpy())
+    fc = result.forecast["forecast"].sel(scenario="baseline", target="cum_deaths", region="all")
+    got = one[one.location == "all"].sort_values(["output_type_id", "horizon"])["value"]
+    np.testing.assert_array_equal(got.to_numpy(), fc.transpose("draw", "day").values.ravel())
 
 
 def test_run_json_and_resolved_configs(run):
