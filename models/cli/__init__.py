@@ -1,0 +1,17 @@
+"""Command lines: ``python -m models.run``, ``models.compare``, ``models.score``, ``models.priors``,
+``models.backtest`` (each a thin parser around the library)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` with each option's default said once: appended as "(default: X)" unless the
+    help already says its default, or there is none to say (an unset option, a flag)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)

@@ -12,6 +12,7 @@ import sys
 
 import pandas as pd
 
+from models.cli import HelpFormatter
 from models.evaluation.score_run import (
     AT_LEAST,
     AT_MOST,
@@ -27,17 +28,28 @@ from models.evaluation.score_run import (
 from models.outputs.formatting import format_decimal
 
 EXIT_BAD_INPUT = 2
+EXAMPLE = ("example: python -m models.score results/escalation/<run-id> outcomes.csv "
+           "--out scores.csv  (outcomes.csv: date,target,location,value / "
+           "2024-12-31,cum_deaths,all,at least 900)")
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m models.score",
-        description="Score a saved scenario forecast against outcomes known after its origin.")
+        description="Score a saved scenario forecast against outcomes known after its origin: "
+                    "every stored scenario and the run's mixture, per outcome and summarised "
+                    "(CRPS, log score, interval score, coverage, PIT; bounds by the set scores).",
+        epilog="exit codes: 0 scored; 2 bad input (a missing or damaged run, an outcomes file "
+               "that cannot be read, no outcome within the forecast), one line on stderr "
+               "naming the file, line and column. " + EXAMPLE,
+        formatter_class=HelpFormatter)
     p.add_argument("run_dir", help="run results directory (samples.parquet, run.json, "
                    "config.resolved.yaml)")
     p.add_argument("outcomes", help="CSV: date, target, location, value (a count, or a bound "
                    "such as 'at least 900') or low, high (a range; one end alone is a bound)")
-    p.add_argument("--out", help="write per-outcome scores to this CSV file")
+    p.add_argument("--out", metavar="FILE", default=None,
+                   help="write per-outcome scores to this CSV file (default: print the summary "
+                        "only)")
     return p
 
 

@@ -2,9 +2,11 @@
 :mod:`models.cli.compare`).
 
 Every scenario of every run becomes one series (``<run scenario>/<scenario>``; a scenario that
-two runs computed identically, same config hash, seed and posterior, is kept once). The first
-series is the reference. For each series, target and headline horizon (all regions) the table
-gives the median and 90% interval and the difference to the reference:
+two runs computed identically, same config hash, seed and posterior, is kept once). The reference
+is the series ``reference`` names (:func:`resolve_reference`: a series label, a scenario id
+that names one series, or a run id), by default the first series (the first run's primary
+scenario). For each series, target and headline horizon (all regions) the table gives the
+median and 90% interval and the difference to the reference (series minus reference):
 
 * draw by draw when the draws are paired: the same run, or runs with the same seed, the same
   posterior draws (fingerprint in run.json) and the same number of draws, so that draw i is
@@ -47,8 +49,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LoadedRun", "NotComparable", "Series", "check_comparable", "check_headers",
            "compare_runs", "comparison_blocks", "comparison_table", "load_runs", "make_series",
-           "overlay_statistics", "paired", "plot_overlay", "read_headers", "table_text",
-           "write_comparison"]
+           "overlay_statistics", "paired", "plot_overlay", "read_headers", "resolve_reference",
+           "table_text", "write_comparison"]
 
 OVERLAY_LEVELS = (0.05, 0.5, 0.95)
 """Quantiles drawn in the overlay plot (median and 90% band)."""
@@ -113,7 +115,8 @@ def check_headers(headers: list[dict]) -> None:
             raise NotComparable(
                 f"runs have different forecast origins: {first['_path'].name} is as of "
                 f"{first['origin']}, {other['_path'].name} as of {other['origin']}; "
-                "compare runs made on the same day")
+                "compare runs made on the same day, or track a forecast across origins with "
+                "python -m models.timeline RUN_DIR RUN_DIR ...")
         start, other_start = first.get("episode_start"), other.get("episode_start")
         if start and other_start and start != other_start:
             # Cumulative targets count from the episode start: the same name, different totals.
@@ -188,13 +191,41 @@ def make_series(runs: list[LoadedRun]) -> list[Series]:
     return out
 
 
-def comparison_table(series: list[Series], targets: list[str], horizons: list[int]):
+def resolve_reference(series: list[Series], ident: str | None = None) -> Series:
+    """The series differences are taken against: ``ident`` is a series label as the table
+    prints it (``escalation/baseline``), a scenario id that names exactly one series
+    (``baseline``), or a run id or run directory name (that run's primary scenario; a prefix of
+    8 characters or more will do); None is the first series. Raises :class:`NotComparable`
+    naming the series when ``ident`` names none or several."""
+    if ident is None:
+        return series[0]
+    labels = ", ".join(s.label for s in series)
+    for pick in (lambda s: s.label == ident, lambda s: s.scenario == ident):
+        found = [s for s in series if pick(s)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise NotComparable(f"--reference {ident}: names several series "
+                                f"({', '.join(s.label for s in found)}); give one of them")
+    runs = list(dict.fromkeys(id(s.run) for s in series if s.run.path.name == ident or (
+        len(ident) >= 8 and str(s.run.run.get("run_id", "")).startswith(ident))))
+    if len(runs) == 1:
+        of_run = [s for s in series if id(s.run) == runs[0]]
+        return next((s for s in of_run if s.scenario == s.run.label), of_run[0])
+    if len(runs) > 1:
+        raise NotComparable(f"--reference {ident}: names several runs; give more of the run id")
+    raise NotComparable(f"--reference {ident}: no such series, scenario or run; the series "
+                        f"are {labels}")
+
+
+def comparison_table(series: list[Series], targets: list[str], horizons: list[int],
+                     reference: Series | None = None):
     """One row per series, target and horizon (a DataFrame): quantiles, and differences to the
-    reference (the first series) draw by draw where paired."""
+    reference (default the first series; series minus reference) draw by draw where paired."""
     import numpy as np
     import pandas as pd
 
-    ref = series[0]
+    ref = reference or series[0]
     rows = []
     for s in series:
         is_paired = paired(s.run, ref.run)
@@ -284,13 +315,13 @@ def plot_overlay(series: list[Series], target: str, *, origin=None, ax=None) -> 
 
 
 def _write_plots(series: list[Series], targets: list[str], horizon: int, origin, plots_dir: Path,
-                 dpi: int) -> list[Image]:
+                 dpi: int, reference: Series | None = None) -> list[Image]:
     import xarray as xr
 
     from models.outputs.plots import difference_statistics, plot_difference
 
     plots_dir.mkdir()
-    ref = series[0]
+    ref = reference or series[0]
     images = []
     for t in targets:
         name = TARGET_LABELS.get(t, t)
@@ -298,7 +329,7 @@ def _write_plots(series: list[Series], targets: list[str], horizon: int, origin,
         plot_overlay(series, t, origin=origin).savefig(path, dpi=dpi)
         images.append(Image(path, f"plots/{path.name}",
                             f"{name}: median and 90% interval of each series"))
-        pairs = [s for s in series[1:] if paired(s.run, ref.run)]
+        pairs = [s for s in series if s is not ref and paired(s.run, ref.run)]
         if pairs:
             days = ref.values(t)["day"].values
             days = days[days <= horizon]
@@ -317,13 +348,14 @@ def _write_plots(series: list[Series], targets: list[str], horizon: int, origin,
 
 
 def comparison_blocks(runs: list[LoadedRun], series: list[Series], table: pd.DataFrame,
-                      images: list[Image] = ()) -> list:
+                      images: list[Image] = (), reference: Series | None = None) -> list:
     """The comparison as report blocks (:mod:`models.outputs.blocks`)."""
+    ref = reference or series[0]
     blocks = [
         Heading(1, "Comparison of runs"),
-        Para(f"Forecast origin {runs[0].run['origin']}. Reference series: {series[0].label}. "
-             "Differences are draw by draw where the draws are paired, else differences of "
-             "medians. People, all regions."),
+        Para(f"Forecast origin {runs[0].run['origin']}. Reference series: {ref.label}. "
+             f"Differences are each series minus {ref.label}, draw by draw where the draws are "
+             "paired, else differences of medians. People, all regions."),
         Table(["run", "path", "seed", "draws"],
               [[r.run["run_id"], str(r.path), str(r.run.get("seed")), str(r.run.get("draws"))]
                for r in runs]),
@@ -335,32 +367,37 @@ def comparison_blocks(runs: list[LoadedRun], series: list[Series], table: pd.Dat
     return blocks
 
 
-def write_comparison(runs: list[LoadedRun], out: Path, *, dpi: int = 110, plots: bool = True):
+def write_comparison(runs: list[LoadedRun], out: Path, *, dpi: int = 110, plots: bool = True,
+                     reference: str | None = None):
     """Compare runs (see module docstring); write into ``out`` atomically; return it and the
-    table (a DataFrame). ``plots=False`` writes the table only. Raises :class:`NotComparable`,
-    or FileExistsError if ``out`` exists."""
+    table (a DataFrame). ``plots=False`` writes the table only; ``reference`` picks the
+    reference series (:func:`resolve_reference`). Raises :class:`NotComparable`, or
+    FileExistsError if ``out`` exists."""
     check_comparable(runs)
     series = make_series(runs)
+    ref = resolve_reference(series, reference)
     targets = [str(t) for t in runs[0].forecast["target"].values]
     horizon = min(int(r.forecast["day"].max()) for r in runs)
     horizons = [h for h in runs[0].headline_horizons if 1 <= h <= horizon] or [horizon]
-    table = comparison_table(series, targets, horizons)
+    table = comparison_table(series, targets, horizons, ref)
     origin = dt.date.fromisoformat(runs[0].run["origin"])
     with atomic_directory(Path(out)) as tmp:
         table.to_csv(tmp / "comparison.csv", index=False, float_format="%.2f")
-        images = _write_plots(series, targets, horizon, origin, tmp / "plots", dpi) \
+        images = _write_plots(series, targets, horizon, origin, tmp / "plots", dpi, ref) \
             if plots else []
-        blocks = comparison_blocks(runs, series, table, images)
+        blocks = comparison_blocks(runs, series, table, images, ref)
         (tmp / "comparison.md").write_text(to_markdown(blocks), "utf-8")
         (tmp / "comparison.html").write_text(to_html(blocks, "Comparison of runs"), "utf-8")
     return Path(out), table
 
 
-def compare_runs(paths: list[Path], out: Path, *, dpi: int = 110, plots: bool = True):
+def compare_runs(paths: list[Path], out: Path, *, dpi: int = 110, plots: bool = True,
+                 reference: str | None = None):
     """Check (from run.json first, quickly), load and compare the runs at ``paths``; write the
-    comparison into ``out``. Returns ``(out, table)``; raises :class:`NotComparable` with a
-    one-line reason, or FileExistsError if ``out`` exists."""
+    comparison into ``out`` (differences to ``reference``, see :func:`resolve_reference`).
+    Returns ``(out, table)``; raises :class:`NotComparable` with a one-line reason, or
+    FileExistsError if ``out`` exists."""
     if len(paths) < 2:
         raise NotComparable("give at least two run directories")
     check_headers(read_headers(paths))
-    return write_comparison(load_runs(paths), out, dpi=dpi, plots=plots)
+    return write_comparison(load_runs(paths), out, dpi=dpi, plots=plots, reference=reference)

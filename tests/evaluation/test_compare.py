@@ -178,3 +178,61 @@ def test_refuses_missing_or_tampered_runs(runs, tmp_path, capsys):
     assert "run.json: not valid JSON" in capsys.readouterr().err
     assert compare_cli.main([str(runs["escalation"])]) == 2
     assert capsys.readouterr().err.strip() == "compare: give at least two run directories"
+
+
+def test_reference_picks_the_series_differences_are_taken_against(runs, tmp_path, capsys):
+    """--reference baseline: every series minus baseline (the plots' baseline), not minus the
+    first run's scenario."""
+    out = tmp_path / "cmp"
+    code = compare_cli.main([str(runs["escalation"]), str(runs["displacement"]), "--out",
+                             str(out), "--reference", "baseline", "--no-plots", "--quiet"])
+    assert code == 0
+    table = pd.read_csv(out / "comparison.csv")
+    assert set(table.loc[table.reference, "series"]) == {"escalation/baseline"}
+    ref = compare.load_runs([runs["escalation"]])[0].forecast["forecast"]
+    fc = ref.sel(target="cum_deaths", region="all", day=30)
+    row = table[(table.series == "escalation/escalation") & (table.target == "cum_deaths")
+                & (table.horizon == 30)].iloc[0]
+    diff = fc.sel(scenario="escalation").values - fc.sel(scenario="baseline").values
+    np.testing.assert_allclose(row.diff_median, np.median(diff), atol=0.006)
+    assert row.diff_median > 0  # escalation above its baseline: the sign the plots show
+    assert "Reference series: escalation/baseline" in (out / "comparison.md").read_text()
+    # a series label, and a run id (its primary scenario), name the reference too
+    loaded = compare.load_runs([runs["escalation"], runs["displacement"]])
+    series = compare.make_series(loaded)
+    assert compare.resolve_reference(series, "displacement/mixture").label == \
+        "displacement/mixture"
+    run_id = loaded[1].run["run_id"]
+    assert compare.resolve_reference(series, run_id[:20]).label == "displacement/displacement"
+    assert compare.resolve_reference(series, None) is series[0]
+
+
+@pytest.mark.parametrize("ident, reason", [
+    ("nowhere", "no such series, scenario or run; the series are escalation/escalation"),
+    ("mixture", "names several series (escalation/mixture, displacement/mixture)")])
+def test_unknown_or_ambiguous_reference_is_refused(runs, tmp_path, capsys, ident, reason):
+    out = tmp_path / "cmp"
+    code = compare_cli.main([str(runs["escalation"]), str(runs["displacement"]), "--out",
+                             str(out), "--reference", ident, "--no-plots"])
+    assert code == compare_cli.EXIT_REFUSED
+    err = capsys.readouterr().err.strip()
+    assert reason in err and "\n" not in err and err.startswith(f"compare: --reference {ident}")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("cli", ["compare", "score"])
+def test_help_gives_defaults_exit_codes_and_an_example(cli, capsys):
+    from models.cli import score as score_cli
+
+    module = {"compare": compare_cli, "score": score_cli}[cli]
+    with pytest.raises(SystemExit) as stop:
+        module.main(["--help"])
+    assert stop.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "exit codes: 0" in text and "2 " in text and f"example: python -m models.{cli}" in text
+    assert "(default: None)" not in text and "(default: False)" not in text
+    if cli == "compare":
+        assert "--reference ID" in text and "default: the first run's primary scenario" in text
+        assert "default: results/comparisons/<UTC time>" in text
+    else:
+        assert "--out FILE" in text and "default: print the summary only" in text
