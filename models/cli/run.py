@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from models.cli import HelpFormatter
 from scenarios.compose import compose, parse_weights
 from scenarios.yaml_source import ConfigError
 
@@ -20,33 +21,44 @@ EXAMPLE = "example: python -m models.run configs/escalation.yaml --draws 2000 --
 
 
 def headline(forecast, horizons: list[int], origin=None, start=None,
-             location: str = "all") -> str:
+             location: str = "all", by_region: bool = False) -> str:
     """Median and 90% interval per scenario and target at the headline horizons (text table),
-    columns sized to the longest scenario id, target and cell."""
+    columns sized to the longest scenario id, target and cell. ``by_region``: a row per region
+    too (each region, then 'all', their sum), with a region column."""
     import numpy as np
 
     from models.outputs.formatting import format_count
-    from models.vocabulary import TARGETS
+    from models.vocabulary import ALL, TARGETS
 
     days = [h for h in horizons if h <= int(forecast["day"].max())]
+    regions = ([str(r) for r in forecast["region"].values if str(r) != ALL] + [ALL]
+               if by_region else [location])
     rows = []
     for scen in forecast["scenario"].values:
-        for target in TARGETS:
-            x = forecast["forecast"].sel(scenario=scen, target=target, region=location)
-            cells = []
-            for h in days:
-                q05, q50, q95 = np.quantile(x.sel(day=h).values, [0.05, 0.5, 0.95])
-                cells.append(f"{format_count(q50, digits=None)} [{format_count(q05, digits=None)}"
-                             f"–{format_count(q95, digits=None)}]")
-            rows.append((str(scen), target, cells))
+        for region in regions:
+            for target in TARGETS:
+                x = forecast["forecast"].sel(scenario=scen, target=target, region=region)
+                cells = []
+                for h in days:
+                    q05, q50, q95 = np.quantile(x.sel(day=h).values, [0.05, 0.5, 0.95])
+                    cells.append(f"{format_count(q50, digits=None)} "
+                                 f"[{format_count(q05, digits=None)}"
+                                 f"–{format_count(q95, digits=None)}]")
+                rows.append((str(scen), region, target, cells))
     ws = max(len("scenario"), *(len(r[0]) for r in rows)) + 2
-    wt = max(len("target"), *(len(r[1]) for r in rows)) + 2
-    wc = max(12, *(len(c) for r in rows for c in r[2])) + 2
+    wr = max(len("region"), *(len(r[1]) for r in rows)) + 2 if by_region else 0
+    wt = max(len("target"), *(len(r[2]) for r in rows)) + 2
+    wc = max(12, *(len(c) for r in rows for c in r[3])) + 2
     when = (f"; day N = N days after the origin {origin}" if origin else "")
     since = (f"; cumulative targets count from the episode start {start}" if start else "")
-    lines = [f"median [5%–95%], people, all regions{when}{since}",
-             f"{'scenario':<{ws}}{'target':<{wt}}" + "".join(f"{f'day {h}':>{wc}}" for h in days)]
-    lines += [f"{s:<{ws}}{t:<{wt}}" + "".join(f"{c:>{wc}}" for c in cells) for s, t, cells in rows]
+    where = "per region (all = their sum)" if by_region else (
+        "all regions" if location == ALL else f"region {location}")
+    region_head = f"{'region':<{wr}}" if by_region else ""
+    lines = [f"median [5%–95%], people, {where}{when}{since}",
+             f"{'scenario':<{ws}}{region_head}{'target':<{wt}}"
+             + "".join(f"{f'day {h}':>{wc}}" for h in days)]
+    lines += [f"{s:<{ws}}{(r if by_region else ''):<{wr}}{t:<{wt}}"
+              + "".join(f"{c:>{wc}}" for c in cells) for s, r, t, cells in rows]
     return "\n".join(lines)
 
 
@@ -75,7 +87,7 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m models.run", epilog="exit codes: 0 done, 2 bad input, 3 diagnostics "
         "failed with --strict, 130 interrupted. " + EXAMPLE,
         description="Scenario forecast of casualties and displacement from YAML scenario configs.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=HelpFormatter)
     p.add_argument("configs", nargs="+", metavar="CONFIG", help="scenario config YAML file(s)")
     p.add_argument("--out", metavar="DIR", help="results directory (default: output.directory)")
     p.add_argument("--draws", type=int, help="Monte Carlo draws per scenario (default: "
@@ -92,6 +104,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="refit the nowcast even if cached")
     p.add_argument("--evidence-influence", action="store_true", help="refit leaving out each "
                    "report in turn and report how the headline numbers move without it")
+    p.add_argument("--by-region", action="store_true", help="headline rows per region too "
+                   "(each region, then all regions)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p
 
@@ -155,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{diag['min_ess_tail']:.0f}, divergences {diag['divergences']}: "
               + ("ok" if diag["passed"] else "FAILED"))
         print(headline(result.forecast, primary.output.headline_horizons,
-                       primary.episode.origin, primary.episode.start))
+                       primary.episode.origin, primary.episode.start,
+                       by_region=args.by_region))
         for line in information_lines(result):
             print(line)
         from models.evaluation.update import update_lines
