@@ -15,6 +15,7 @@ from pathlib import Path
 
 from models.cli import HelpFormatter
 from scenarios.compose import compose, parse_weights
+from scenarios.schema import OUTPUT_FORMATS
 from scenarios.yaml_source import ConfigError
 
 EXAMPLE = "example: python -m models.run configs/escalation.yaml --draws 2000 --seed 7"
@@ -106,6 +107,9 @@ def parser() -> argparse.ArgumentParser:
                    "report in turn and report how the headline numbers move without it")
     p.add_argument("--by-region", action="store_true", help="headline rows per region too "
                    "(each region, then all regions)")
+    p.add_argument("--formats", type=_formats, metavar="F,...", help="output formats instead "
+                   "of output.formats: any of " + ", ".join(OUTPUT_FORMATS) + " (netcdf,csv,"
+                   "parquet skips the plots and the report: about 15 s less)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p
 
@@ -129,6 +133,17 @@ def main(argv: list[str] | None = None) -> int:
         for c in comparison.configs:
             print(f"ok: {c.path} (scenario '{c.config.scenario.id}', config hash "
                   f"{c.config_hash[:12]})")
+        if args.since:  # the weights the new reports give, in seconds: no fit needed
+            from models.evaluation.update import scenario_update, update_lines
+
+            try:
+                update = scenario_update(args.since, comparison)
+            except ValueError as e:
+                print(f"error: {e}", file=sys.stderr)
+                return 2
+            for line in update_lines(update.record("none" if len(comparison.configs) < 2
+                                                   else "posterior")):
+                print(line)
         return 0
 
     from models.outputs.write import write_run
@@ -152,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             print("WARNING: nowcast diagnostics FAILED: " + "; ".join(diag["messages"])
                   + " — treat the results with suspicion", file=sys.stderr)
         with Progress("outputs", quiet=not progress):
-            run_dir = write_run(result, out_dir, primary.output.formats)
+            run_dir = write_run(result, out_dir, args.formats or primary.output.formats)
     except KeyboardInterrupt:
         print("interrupted; no results written", file=sys.stderr)
         return 130
@@ -183,6 +198,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.strict and not diag["passed"]:
         return 3
     return 0
+
+
+def _formats(text: str) -> list[str]:
+    names = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in names if f not in OUTPUT_FORMATS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown format(s) {', '.join(unknown) or '(none)'}; "
+                                         f"choose from {', '.join(OUTPUT_FORMATS)}")
+    return names
 
 
 def _weights(text: str) -> dict[str, float]:

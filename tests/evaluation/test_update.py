@@ -278,3 +278,17 @@ def test_the_pipeline_uses_the_posterior_weights_unless_weights_are_given(episod
     assert run.weights == given and run.extra["scenario_update"]["weights_used"] == "--weights"
     lines = update_lines(run.extra["scenario_update"])
     assert OLD_ORIGIN.isoformat() in lines[0] and "not used: --weights given" in lines[0]
+
+
+def test_validate_only_with_since_gives_the_weights_without_a_fit(episode, capsys):
+    from models.cli.run import main
+
+    end, src, ev = reports_from(episode["result"], "deescalation", seed=5)
+    new = write_episode_configs(episode["tmp"] / "validate", origin=end, sources_yaml=src,
+                                evidence_yaml=ev)
+    assert main([str(new / "escalation.yaml"), "--validate-only", "--since",
+                 str(episode["run_dir"])]) == 0
+    out = capsys.readouterr().out
+    assert "scenario weights after 2 report(s) dated after 2024-12-01" in out
+    assert "escalation 0.50 -> " in out and "baseline 0.50 -> " in out
+    assert "note: the earlier run's scenario(s) deescalation are not in this run" in out
