@@ -147,8 +147,16 @@ def fit_or_load(loaded: Loaded, seed: int, sampler: str, cache_dir: Path | None,
                 warnings.warn(f"cached nowcast fit {nc} unusable ({problem}); removed, refitting",
                               RuntimeWarning, stacklevel=2)
             _remove(nc, meta)
-    fit = fit_nowcast(cfg, seed=seed, sampler=sampler, progress=progress)
+    from models.inference.model_reuse import reusable_model
+
+    # A model compiled earlier in this process for the same structure (only evidence values
+    # changed: a notebook's refit) is reused, not recompiled.
+    model, reused = reusable_model(cfg)
+    if reused and say is not None:
+        say("nowcast: evidence values changed only; reusing this process's compiled model")
+    fit = fit_nowcast(cfg, seed=seed, sampler=sampler, progress=progress, model=model)
     fit.diagnostics["cached"] = False
+    fit.diagnostics["compiled_model_reused"] = reused
     if nc is not None:
         _store(fit.idata, nc, meta, key, payload)
     return fit, False
