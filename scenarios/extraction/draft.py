@@ -25,6 +25,7 @@ from scenarios.extraction.dates import find_dates, period_of, start_candidates
 from scenarios.extraction.figures import Figure, Skipped, scan
 from scenarios.extraction.statements import Projection, profile_id, projections_in, reporter_of
 from scenarios.extraction.text import Document, region_mentions, slug
+from scenarios.extraction.writer import dump
 
 TODO = "TODO"
 
@@ -78,8 +79,7 @@ class Draft:
     projections: list[Projection] = field(default_factory=list)
 
     def to_yaml(self) -> str:
-        from scenarios.extraction.writer import dump
-        return dump(self)
+        return dump(self.data, self.comments, self.skipped)
 
 
 def _period_tag(p: dict | None) -> str:

@@ -6,10 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from scenarios.extraction.draft import Draft
+from scenarios.extraction.figures import Skipped
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _SPECIAL = frozenset("yes no on off true false null y n".split())
@@ -79,12 +77,13 @@ def _lines(x, indent: int, path: tuple, comments: dict) -> list[str]:
     return out
 
 
-def dump(draft: Draft) -> str:
-    body = _lines(draft.data, 0, (), draft.comments)
+def dump(data: dict, comments: dict[tuple, str], skipped: list[Skipped]) -> str:
+    """The YAML text: header, the mapping with its comments, then the numbers not drafted."""
+    body = _lines(data, 0, (), comments)
     notes = []
-    if draft.skipped:
+    if skipped:
         notes = ["", "# Numbers not drafted, with the reason (check none is a figure you need):"]
-        for s in draft.skipped:
+        for s in skipped:
             excerpt = s.sentence.text if len(s.sentence.text) <= 90 else s.sentence.text[:87] + "..."
             notes.append(f"#  - {s.sentence.doc}: '{s.phrase}': {s.reason}. \"{excerpt}\"")
     return HEADER + "\n".join(body) + "\n" + "\n".join(notes) + ("\n" if notes else "")
