@@ -22,6 +22,7 @@ from models.progress import Progress
 from models.runtime import peak_memory_mb
 from models.simulation.engine import simulate_scenarios
 from scenarios.compose import Comparison, compose
+from scenarios.limits import MAX_SEED
 from scenarios.schema import DRAWS_RANGE
 
 __all__ = ["RUN_BYTES_FIXED", "RUN_BYTES_PER_DRAW_DAY_SCENARIO", "ResourceLimitError",
@@ -77,8 +78,9 @@ def check_run(comparison: Comparison, draws: int | None = None, seed: int | None
     if draws is not None and not DRAWS_RANGE[0] <= draws <= DRAWS_RANGE[1]:
         raise ResourceLimitError(f"draws: expected {DRAWS_RANGE[0]:,} to {DRAWS_RANGE[1]:,}, "
                                  f"got {draws}")
-    if seed is not None and seed < 0:
-        raise ResourceLimitError(f"seed: expected a non-negative integer, got {seed}")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise ResourceLimitError(f"seed: expected an integer from 0 to {MAX_SEED:,} (what the "
+                                 f"random number generators accept), got {seed}")
     where = (f"draws {draws}" if draws is not None else
              f"{primary.where('forecast', 'draws')}: forecast -> draws")
     check_memory(draws or primary.config.forecast.draws, primary.config.forecast.horizon_days,

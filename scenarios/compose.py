@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scenarios.loader import Loaded, load_config
+from scenarios.loader import Loaded, allowed_roots, check_reference, load_config
 from scenarios.weights import validate_weights
 from scenarios.yaml_source import ConfigError
 
@@ -64,7 +64,15 @@ def collect_configs(paths: Sequence[str | Path]) -> list[Loaded]:
         except ConfigError as e:
             errors.extend(e.messages)
             continue
-        queue += [first.path.parent / c for c in first.config.scenario.compare_with]
+        roots = allowed_roots(Path(p))
+        for i, other in enumerate(first.config.scenario.compare_with):
+            try:  # the same places as 'extends' (scenarios.loader.allowed_roots)
+                check_reference(first.path.parent / other, roots,
+                                first.where("scenario", "compare_with", i), "compare_with")
+            except ConfigError as e:
+                errors.extend(e.messages)
+                continue
+            queue.append(first.path.parent / other)
     if errors:
         raise ConfigError(errors)
     by_id: dict[str, Loaded] = {}

@@ -26,7 +26,7 @@ Z95 = stats.norm.ppf(0.95)
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def frozen(self):  # pragma: no cover - overridden
         raise NotImplementedError

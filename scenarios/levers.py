@@ -22,7 +22,11 @@ Id = str
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Base of every config section: unknown keys are errors, and no float field takes a
+    non-finite number (``allow_inf_nan=False``; the document-wide rule is
+    :func:`scenarios.limits.number_problems`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Regime(Strict):

@@ -6,7 +6,11 @@
 * any other value, lists included, replaces the inherited one;
 * ``key: null`` deletes an inherited key (e.g. drop one inherited piece of evidence).
 
-Chains are allowed (escalation -> baseline -> evidence file); cycles are an error. Every validation
+Chains are allowed (escalation -> baseline -> evidence file), up to
+:data:`~scenarios.limits.MAX_EXTENDS_DEPTH` files; cycles are an error. ``extends`` (and
+``scenario.compare_with``) may name only files under the directory of the config named on the
+command line (its subdirectories included) or under the repository's ``configs/``, after
+symbolic links are resolved; any other file is refused at the key's line. Every validation
 error names the file and line where the offending key was written, the key path, and what is
 expected; unknown keys get a "did you mean" hint.
 """
@@ -14,11 +18,13 @@ expected; unknown keys get a "did you mean" hint.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from scenarios.limits import MAX_EXTENDS_DEPTH
 from scenarios.schema import Config
 from scenarios.yaml_source import ConfigError, config_hash, format_errors, locate, read_yaml
 
@@ -61,9 +67,40 @@ def _merge(base: dict, over: dict, base_lines: dict, over_lines: dict, prefix=()
     return out
 
 
-def resolve(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict, dict[tuple, tuple[str, int]]]:
-    """Read ``path`` and its ``extends`` chain; return the merged mapping and key -> (file, line)."""
-    path = Path(path).resolve()
+CONFIGS_DIR = Path(__file__).resolve().parents[1] / "configs"
+"""The repository's shipped configs: any config may extend or compare with one of them."""
+
+
+def real_path(path: Path) -> Path:
+    """``path`` with every symbolic link resolved (a link loop is left for the reader to
+    report, rather than raising here)."""
+    return Path(os.path.realpath(path))
+
+
+def allowed_roots(config: Path) -> tuple[Path, ...]:
+    """Where files named by ``extends`` and ``compare_with`` may be: the directory tree of the
+    config named on the command line, and the repository's ``configs/``."""
+    return tuple(dict.fromkeys((real_path(Path(config).absolute().parent), real_path(CONFIGS_DIR))))
+
+
+def check_reference(target: Path, roots: tuple[Path, ...], where: str, key: str) -> Path:
+    """``target`` (a file named by ``key`` at ``where``) as a real path, if it lies under one of
+    ``roots``; else a :class:`ConfigError` saying what is allowed."""
+    real = real_path(target)
+    if not any(real == r or r in real.parents for r in roots):
+        raise ConfigError([f"{where}: {key}: {target} is outside the places a config may name "
+                           f"({' or '.join(f'{r}/' for r in roots)}, and their subdirectories); "
+                           "copy the file there"])
+    return real
+
+
+def resolve(path: Path, _seen: tuple[Path, ...] = (),
+            roots: tuple[Path, ...] | None = None) -> tuple[dict, dict[tuple, tuple[str, int]]]:
+    """Read ``path`` and its ``extends`` chain; return the merged mapping and key -> (file, line).
+    Every file of the chain must lie under ``roots`` (default :func:`allowed_roots` of ``path``);
+    the chain may be at most :data:`~scenarios.limits.MAX_EXTENDS_DEPTH` files long."""
+    path = real_path(Path(path).absolute())
+    roots = allowed_roots(path) if roots is None else roots
     if path in _seen:
         chain = " -> ".join(str(p.name) for p in (*_seen, path))
         raise ConfigError([f"{path}: 'extends' forms a cycle: {chain}"])
@@ -71,14 +108,17 @@ def resolve(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict, dict[tuple,
     parent = data.pop("extends", None)
     if parent is None:
         return data, lines
+    f, ln = lines[("extends",)]
     if not isinstance(parent, str):
-        f, ln = lines[("extends",)]
         raise ConfigError([f"{f}:{ln}: extends: expected a file name, got {parent!r}"])
+    if len(_seen) + 2 > MAX_EXTENDS_DEPTH:  # the files seen, this one and its parent
+        raise ConfigError([f"{f}:{ln}: extends: a chain of more than {MAX_EXTENDS_DEPTH} files "
+                           f"(from {(_seen or (path,))[0]}; scenarios.limits.MAX_EXTENDS_DEPTH)"])
     parent_path = path.parent / parent
-    if not parent_path.exists():
-        f, ln = lines[("extends",)]
+    check_reference(parent_path, roots, f"{f}:{ln}", "extends")
+    if not parent_path.exists() and not parent_path.is_symlink():
         raise ConfigError([f"{f}:{ln}: extends: file not found: {parent_path}"])
-    base, base_lines = resolve(parent_path, (*_seen, path))
+    base, base_lines = resolve(parent_path, (*_seen, path), roots)
     merged = _merge(base, data, base_lines, lines)
     return merged, base_lines
 
@@ -100,4 +140,5 @@ def load_config(path: str | Path) -> Loaded:
         msgs = format_errors(err, lines, Config)
         raise ConfigError([f"{path}: {len(msgs)} problem(s) in the config:", *msgs]) from None
     resolved = json.loads(config.model_dump_json(by_alias=True, exclude_none=True))
-    return Loaded(config=config, path=path.resolve(), resolved=resolved, lines=lines)
+    return Loaded(config=config, path=real_path(path.absolute()), resolved=resolved,
+                  lines=lines)

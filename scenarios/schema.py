@@ -21,6 +21,7 @@ Collections are mappings keyed by id (not lists) so ``extends`` can add or repla
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -29,6 +30,13 @@ from scenarios.distributions import Beta, Distribution
 from scenarios.geography import check_region_code, resolve_country
 from scenarios.levers import Assumptions, Strict
 from scenarios.lexicon import ReportedValue, VaguePhraseError, parse_value
+from scenarios.limits import (
+    MAX_NUMBER,
+    MAX_OBSERVED_DAYS,
+    MAX_SCENARIO_ID,
+    MAX_SEED,
+    number_problems,
+)
 from scenarios.weights import validate_weights
 from scenarios.yaml_source import did_you_mean
 
@@ -84,7 +92,7 @@ class Projection(Strict):
 
 
 class Scenario(Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=MAX_SCENARIO_ID)
     title: str
     narrative: str
     projections: dict[Id, Projection] = Field(min_length=1)
@@ -136,6 +144,12 @@ class Episode(Strict):
     def _dates(self):
         if self.origin < self.start:
             raise ValueError(f"origin {self.origin} is before the episode start {self.start}")
+        if self.observed_days > MAX_OBSERVED_DAYS:
+            raise ValueError(
+                f"{self.observed_days:,} days from the start {self.start} to the origin "
+                f"{self.origin}; the nowcast fits at most {MAX_OBSERVED_DAYS} (its cost "
+                "grows with the square of the days; scenarios.limits.MAX_OBSERVED_DAYS): start "
+                "the episode where its reports start")
         return self
 
     @model_validator(mode="after")
@@ -195,7 +209,8 @@ class Period(Strict):
     """One of: ``day: D``; ``from: D1, to: D2`` (a window, both days included);
     ``since: D1, as_of: D2`` (a cumulative total since D1 as reported on D2)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
     day: dt.date | None = None
     from_: dt.date | None = Field(default=None, alias="from")
     to: dt.date | None = None
@@ -288,7 +303,7 @@ class Forecast(Strict):
     horizon_days: int = Field(ge=1, le=730)
     draws: int = Field(ge=DRAWS_RANGE[0], le=DRAWS_RANGE[1],
                        description="Monte Carlo draws per scenario")
-    seed: int = Field(ge=0)
+    seed: int = Field(ge=0, le=MAX_SEED)
     scenario_weights: dict[Id, float] | None = None
 
     @field_validator("scenario_weights")
@@ -353,6 +368,18 @@ class Config(Strict):
 
     @model_validator(mode="before")
     @classmethod
+    def _finite_numbers(cls, data):
+        """One rule for every number in a config, wherever it is read (populations, evidence,
+        distribution parameters, lexicon intervals, weights, seeds): finite and at most
+        :data:`~scenarios.limits.MAX_NUMBER` in magnitude."""
+        problems = number_problems(data) if isinstance(data, dict) else []
+        if problems:
+            raise ValueError("\n".join(f"{'.'.join(map(str, path))}: {msg}"
+                                        for path, msg in problems))
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
     def _moved_keys(cls, data):
         if isinstance(data, dict):
             moved = [f"{'.'.join(old)}: moved to '{' -> '.join(new)}' (NUTS settings have their "
@@ -387,7 +414,8 @@ class Config(Strict):
                 errors.append(f"episode.regions.{rid}.population_at_risk.source.document: unknown "
                               f"document '{fig.source.document}'")
             try:
-                fig.parsed(self.lexicon)
+                errors += _too_large(fig.parsed(self.lexicon),
+                                     f"episode.regions.{rid}.population_at_risk.value")
             except VaguePhraseError as e:
                 errors.append(f"episode.regions.{rid}.population_at_risk.value: {e}")
         for eid, e in self.evidence.items():
@@ -416,7 +444,7 @@ class Config(Strict):
                 errors.append(f"{where}: dated after the forecast origin {self.episode.origin}; "
                               "no information after the origin may enter a forecast")
             try:
-                parse_value(e.value, self.lexicon)
+                errors += _too_large(parse_value(e.value, self.lexicon), f"{where}.value")
             except VaguePhraseError as err:
                 errors.append(f"{where}.value: {err}")
         for doc_id, s in self.sources.items():
@@ -457,3 +485,12 @@ class Config(Strict):
     @property
     def region_ids(self) -> list[str]:
         return list(self.episode.regions)
+
+
+def _too_large(value: ReportedValue, where: str) -> list[str]:
+    """A figure whose phrase reads as a number beyond :data:`~scenarios.limits.MAX_NUMBER`."""
+    ends = [value.low] + ([] if value.kind == "lower_bound" else [value.high])
+    if all(math.isfinite(x) and abs(x) <= MAX_NUMBER for x in ends):
+        return []
+    return [f"{where}: {value.text!r} reads as more than {MAX_NUMBER:.0e} people "
+            "(scenarios.limits.MAX_NUMBER); a figure must be a finite count"]

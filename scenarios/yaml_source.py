@@ -1,11 +1,20 @@
 """YAML as configs are read here: key lines for every key, errors that name file, line and key
-path, and one "did you mean" helper. Shared by the scenario loader and the backtest loader."""
+path, and one "did you mean" helper. Shared by the scenario loader and the backtest loader.
+
+Reading is bounded before it starts (:mod:`scenarios.limits`): only a regular file of at most
+``MAX_CONFIG_BYTES`` is opened (never a FIFO, a device or a directory), and its event stream is
+checked for depth, alias expansion, recursive aliases and complex keys before anything is
+composed or walked; YAML read back from a run goes through the same checks
+(:func:`load_yaml_text`)."""
 
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import json
+import os
+import stat
 import types
 import typing
 from pathlib import Path
@@ -13,8 +22,10 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["ConfigError", "allowed_keys", "config_hash", "did_you_mean", "format_errors",
-           "locate", "read_yaml"]
+from scenarios.limits import MAX_CONFIG_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
+
+__all__ = ["ConfigError", "allowed_keys", "check_structure", "config_hash", "did_you_mean",
+           "format_errors", "load_yaml_text", "locate", "read_text_file", "read_yaml"]
 
 Path_ = tuple
 
@@ -33,37 +44,177 @@ def config_hash(resolved: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class _LineLoader(yaml.SafeLoader):
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where installed
+
+
+class _LineLoader(_BaseLoader):
     """SafeLoader that records the line of every mapping key, keyed by its path."""
 
 
-def read_yaml(path: Path) -> tuple[dict, dict[Path_, tuple[str, int]]]:
+_FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISSOCK, "a socket"))
+
+
+def read_text_file(path: Path, *, limit: int = MAX_CONFIG_BYTES,
+                   what: str = "a YAML config") -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes. Anything else (missing, a
+    directory, a FIFO, a device such as /dev/zero, a symlink loop, too large, not text) is a
+    :class:`ConfigError` naming the file, decided before a byte is read (a FIFO never blocks)."""
     try:
-        raw = path.read_bytes()
+        st = os.stat(path)
+        if stat.S_ISREG(st.st_mode):
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            try:
+                st = os.fstat(fd)  # the file opened, not the name stat'ed a moment ago
+                raw = os.read(fd, limit + 1) if stat.S_ISREG(st.st_mode) else b""
+                while stat.S_ISREG(st.st_mode) and len(raw) <= limit:
+                    chunk = os.read(fd, limit + 1 - len(raw))
+                    if not chunk:
+                        break
+                    raw += chunk
+            finally:
+                os.close(fd)
     except FileNotFoundError:
         raise ConfigError([f"{path}: file not found"]) from None
-    except IsADirectoryError:
-        raise ConfigError([f"{path}: is a directory, expected a YAML config file"]) from None
     except OSError as e:
-        raise ConfigError([f"{path}: cannot read ({e.strerror})"]) from None
+        reason = {errno.ELOOP: "a symbolic link loop (a link that points back to itself)",
+                  errno.ENAMETOOLONG: "the path is too long"}.get(e.errno, e.strerror)
+        raise ConfigError([f"{path}: cannot read ({reason})"]) from None
+    kind = next((name for test, name in _FILE_KINDS if test(st.st_mode)), None)
+    if kind is not None or not stat.S_ISREG(st.st_mode):
+        raise ConfigError([f"{path}: is {kind or 'not a regular file'}, expected {what} file"])
+    if st.st_size > limit or len(raw) > limit:
+        raise ConfigError([f"{path}: {max(st.st_size, len(raw)):,} bytes, larger than the "
+                           f"{limit:,} bytes {what} may have (scenarios.limits.MAX_CONFIG_BYTES)"])
     try:
         if b"\0" in raw:  # UTF-16 text and binaries; YAML configs here are UTF-8
             raise UnicodeDecodeError("utf-8", raw, raw.index(b"\0"), raw.index(b"\0") + 1, "NUL")
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ConfigError([f"{path}: not a text file (expected a UTF-8 YAML config)"]) from None
+        raise ConfigError([f"{path}: not a text file (expected {what.replace('a ', 'a UTF-8 ', 1)})"]) from None
+
+
+def check_structure(text: str, where: str) -> None:
+    """Refuse, from the event stream alone (nothing is composed or expanded), a YAML document
+    nested deeper than :data:`MAX_YAML_DEPTH`, with more than :data:`MAX_YAML_NODES` nodes once
+    every alias is expanded (an alias bomb), with a recursive alias, or with a key that is not
+    a plain value (``? [a, b]``). Raises :class:`ConfigError` naming ``where`` and the line."""
+    # Per open collection: [expanded size so far, anchor, is a mapping, next node is a key]
+    stack: list[list] = [[0, None, False, False]]
+    sizes: dict[str, int] = {}  # anchor -> expanded size of the node it names
+    open_anchors: set[str] = set()
+    total = 0
+
+    def refuse(event, message):
+        raise ConfigError([f"{where}:{event.start_mark.line + 1}: {message}"])
+
+    def place(event, size: int, new_nodes: int) -> None:
+        """A node of ``size`` expanded nodes completes at the current position."""
+        nonlocal total
+        parent = stack[-1]
+        if parent[2]:
+            if parent[3] and size != 1:
+                refuse(event, "a mapping key must be a plain value (text or a number), not a "
+                       "list or mapping ('? [a, b]' keys are not allowed in a config)")
+            parent[3] = not parent[3]
+        parent[0] += size
+        total += new_nodes
+        if total > MAX_YAML_NODES:
+            refuse(event, f"more than {MAX_YAML_NODES:,} values with its aliases expanded "
+                   "(scenarios.limits.MAX_YAML_NODES): an alias bomb, or a document far "
+                   "larger than any config needs")
+
     try:
-        node = yaml.compose(text, Loader=_LineLoader)
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, yaml.ScalarEvent):
+                place(event, 1, 1)
+                if event.anchor:
+                    sizes[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                if event.anchor in open_anchors:
+                    refuse(event, f"alias '*{event.anchor}' refers to a value that contains "
+                           "it (a recursive alias)")
+                if event.anchor not in sizes:
+                    refuse(event, f"alias '*{event.anchor}' names no anchor defined before it")
+                place(event, sizes[event.anchor], sizes[event.anchor])
+            elif isinstance(event, yaml.CollectionStartEvent):
+                if stack[-1][2] and stack[-1][3]:
+                    refuse(event, "a mapping key must be a plain value (text or a number), not "
+                           "a list or mapping ('? [a, b]' keys are not allowed in a config)")
+                if len(stack) > MAX_YAML_DEPTH:
+                    refuse(event, f"nested more than {MAX_YAML_DEPTH} levels deep "
+                           "(scenarios.limits.MAX_YAML_DEPTH)")
+                stack.append([1, event.anchor, isinstance(event, yaml.MappingStartEvent), True])
+                if event.anchor:
+                    open_anchors.add(event.anchor)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                size, anchor, _, _ = stack.pop()
+                place(event, size, 1)
+                if anchor:
+                    open_anchors.discard(anchor)
+                    sizes[anchor] = size
+    except yaml.YAMLError as e:
+        if "nesting depth" in str(e):  # libyaml's own bound, met while it scans ahead
+            mark = getattr(e, "problem_mark", None)
+            raise ConfigError([f"{where}:{mark.line + 1 if mark else 1}: nested more than "
+                               f"{MAX_YAML_DEPTH} levels deep (scenarios.limits.MAX_YAML_DEPTH)"]
+                              ) from None
+        return  # another syntax error: composing reports it with its line
+
+
+def _compose(text: str, where: str):
+    """The checked document's node graph (:func:`check_structure` first), or ConfigError."""
+    check_structure(text, where)
+    try:
+        return yaml.compose(text, Loader=_LineLoader)
     except yaml.YAMLError as e:
         # The context mark (where the unclosed structure began) is where the fix goes.
         mark = getattr(e, "context_mark", None) or getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(e, "problem", None) or str(e)
-        raise ConfigError([f"{where}: invalid YAML: {problem}"]) from None
+        at = f"{where}:{mark.line + 1}" if mark else where
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError([f"{at}: invalid YAML: {problem}"]) from None
+
+
+def _construct(node, text: str, where: str):
+    """Plain data from a composed node; Python tags (``!!python/...``) are refused."""
+    loader = _BaseLoader("")
+    try:
+        return loader.construct_document(node)
+    except yaml.constructor.ConstructorError as e:
+        mark = e.problem_mark or e.context_mark
+        at = f"{where}:{mark.line + 1}" if mark else where
+        tag = str(e.problem or "").rpartition("tag ")[2].strip("' ").replace("tag:yaml.org,2002:", "!!")
+        raise ConfigError([f"{at}: YAML tag '{tag}' is not allowed: a config "
+                           "holds plain data (numbers, text, dates, lists, mappings)"]) from None
+    except (yaml.YAMLError, TypeError, ValueError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ConfigError([f"{where}: invalid YAML: {first}"]) from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml_text(text: str, where: str, *, limit: int = MAX_CONFIG_BYTES):
+    """``yaml.safe_load`` with the limits of a config file: at most ``limit`` characters, the
+    structure checks of :func:`check_structure`, no Python tags. For YAML read back from a run
+    (``config.resolved.yaml``, the configs stored in ``forecast.nc``), so a damaged or hostile
+    run cannot make a downstream tool slow. Raises :class:`ConfigError` (one line)."""
+    if len(text) > limit:
+        raise ConfigError([f"{where}: {len(text):,} characters of YAML, more than the "
+                           f"{limit:,} a config may have (scenarios.limits.MAX_CONFIG_BYTES)"])
+    node = _compose(text, where)
+    return None if node is None else _construct(node, text, where)
+
+
+def read_yaml(path: Path) -> tuple[dict, dict[Path_, tuple[str, int]]]:
+    """A config file's mapping and the ``(file, line)`` of every key path, after the checks of
+    :func:`read_text_file` (what may be read) and :func:`check_structure` (what may be walked).
+    Raises :class:`ConfigError` naming the file and line."""
+    text = read_text_file(Path(path))
+    node = _compose(text, str(path))
     if node is None:
         raise ConfigError([f"{path}: the file is empty"])
     lines: dict[Path_, tuple[str, int]] = {}
-
     problems: list[str] = []
 
     def walk(n, prefix):
@@ -83,24 +234,13 @@ def read_yaml(path: Path) -> tuple[dict, dict[Path_, tuple[str, int]]]:
             for i, v in enumerate(n.value):
                 walk(v, (*prefix, i))
 
-    walk(node, ())
+    walk(node, ())  # the depth and the expanded size are bounded by check_structure
     if problems:
         raise ConfigError(problems)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.constructor.ConstructorError as e:
-        # Tags that would build Python objects (!!python/...) are refused by the safe loader.
-        where = f"{path}:{e.problem_mark.line + 1}" if e.problem_mark else str(path)
-        tag = str(e.problem or "").rpartition("tag ")[2].strip("' ").replace("tag:yaml.org,2002:", "!!")
-        raise ConfigError([f"{where}: YAML tag '{tag}' is not allowed: a config "
-                           "holds plain data (numbers, text, dates, lists, mappings)"]) from None
-    except yaml.YAMLError as e:
-        raise ConfigError([f"{path}: invalid YAML: {e}"]) from None
+    data = _construct(node, text, str(path))
     if not isinstance(data, dict):
         raise ConfigError([f"{path}:1: a config must be a mapping of sections, got {type(data).__name__}"])
     return data, lines
-
-
 def locate(loc: tuple, lines: dict) -> str:
     for n in range(len(loc), -1, -1):
         if loc[:n] in lines:
