@@ -5,8 +5,9 @@ Parse the command line, call :func:`models.evaluation.backtest.backtest_from_con
 :func:`models.evaluation.backtest.write_outputs` (one country), or
 :func:`models.evaluation.backtest.backtest_countries` and
 :func:`models.evaluation.backtest.write_country_outputs` (a config with ``data.countries``;
-``--countries`` runs a subset), print the summary (the per-country table) and where the outputs
-are.
+``--countries`` runs a subset; ``--scheduler ADDRESS`` or ``--workers N``: on a Dask cluster,
+:func:`models.evaluation.distributed.backtest_distributed`), print the summary (the
+per-country table) and where the outputs are.
 
 Exit codes: 0 done; 2 bad input (config, data, an output directory that is not an earlier
 backtest output), one line per problem on stderr (file, line, key), no traceback; 130
@@ -40,7 +41,33 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--countries", metavar="A,B", type=lambda t: [c.strip().upper() for c in
                                                                 t.split(",") if c.strip()],
                    help="with a config listing countries: run only these (ISO alpha-3 codes)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask cluster "
+                   "(e.g. tcp://10.0.0.5:8786); the same results as without")
+    p.add_argument("--workers", type=_positive, metavar="N", help="run on a local Dask cluster "
+                   "of N worker processes; the same results as without")
+    p.add_argument("--per", choices=("country", "origin"), default="country",
+                   help="with --scheduler or --workers: one task per country or per origin")
     return p
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(text)
+
+
+def _on_cluster(args, loaded, say, started):
+    """The backtest on a Dask cluster (``--scheduler``/``--workers``), else None."""
+    if not (args.scheduler or args.workers):
+        return None
+    from models.evaluation.distributed import backtest_distributed
+
+    run = backtest_distributed(loaded, quick=args.quick, only=args.countries, per=args.per,
+                               scheduler=args.scheduler, workers=args.workers, progress=say,
+                               started=started)
+    for failure in run.meta["distributed"]["failed"]:
+        print(f"warning: {failure}; the other tasks are kept", file=sys.stderr)
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,17 +109,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {line}", file=sys.stderr)
         return 2
     try:
+        run = _on_cluster(args, loaded, say, started)
         if several:
             from scenarios.geography import countries
 
-            run = backtest_countries(loaded, quick=args.quick, only=args.countries,
-                                     progress=say, started=started)
+            run = run or backtest_countries(loaded, quick=args.quick, only=args.countries,
+                                            progress=say, started=started)
             names = {c.iso3: c.name for c in countries().values()}
             out = write_country_outputs(run.runs, Path(args.out), run.meta, names)
             report = out / "countries.md"
         else:
-            run = backtest_from_config(loaded, quick=args.quick, deaths=deaths, progress=say,
-                                       started=started)
+            run = run or backtest_from_config(loaded, quick=args.quick, deaths=deaths,
+                                              progress=say, started=started)
             out = write_outputs(run.result, Path(args.out), run.meta)
             report = out / "summary.md"
     except KeyboardInterrupt:

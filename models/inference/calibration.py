@@ -75,31 +75,74 @@ def _flat(ds, names):
     return out
 
 
+@dataclass
+class SBCDesign:
+    """What every replicate of an SBC run shares: the simulated reports and true values."""
+
+    reports: np.ndarray
+    """(replicate, evidence) reports simulated from the prior draws."""
+    truths: dict
+    """parameter label -> (replicate,) true values."""
+    n_post: int
+    """Thinned posterior draws a rank is counted among (``L``)."""
+
+    def truth(self, i: int) -> dict:
+        return {name: float(v[i]) for name, v in self.truths.items()}
+
+
+def sbc_design(model: NowcastModel, n_replicates: int, *, seed: int = 0, chains: int = 2,
+               draws: int = 250, thin: int = 5, bins: int = 10) -> SBCDesign:
+    """Prior draws, the reports they would give, and ``L``: L thinned draws with L + 1 divisible
+    by the bins, so each bin holds as many possible ranks."""
+    prior = model.sample_prior(n_replicates, seed=seed)
+    reports = model.simulate_reports(prior, np.random.default_rng([seed, 7]))[0]
+    n_post = len(range(0, chains * draws, thin)) // bins * bins - 1
+    return SBCDesign(reports, _flat(prior, SBC_PARAMETERS), n_post)
+
+
+def sbc_replicate(model: NowcastModel, reports: np.ndarray, truth: dict, i: int, *, seed: int,
+                  chains: int, tune: int, draws: int, thin: int,
+                  n_post: int) -> tuple[list[dict], bool]:
+    """Refit replicate ``i`` on its coarsened reports (seed ``seed * 100003 + i``): one row per
+    parameter (rank of the truth, 90% coverage) and whether the fit had divergences. Leaves the
+    replicate's evidence in the model."""
+    model.set_evidence(coarsen(model, reports))
+    idata = model.sample(seed=seed * 100_003 + i, chains=chains, tune=tune, draws=draws)
+    divergent = bool(idata.sample_stats["diverging"].values.sum() > 0)
+    rows = []
+    for name, values in _flat(idata.posterior, SBC_PARAMETERS).items():
+        thinned = values[::thin][:n_post]
+        rows.append({"replicate": i, "parameter": name,
+                     "rank": int((thinned < truth[name]).sum()),
+                     "covered_90": bool(np.quantile(values, 0.05) <= truth[name]
+                                        <= np.quantile(values, 0.95))})
+    return rows, divergent
+
+
+def sbc_result(rows: list[dict], n_post: int, *, bins: int = 10, alpha: float = 0.01,
+               divergent: int = 0) -> SBCResult:
+    ranks = pd.DataFrame(rows).sort_values(["replicate"], kind="stable").reset_index(drop=True)
+    return SBCResult(ranks, n_post, rank_uniformity_tests(ranks, n_post, bins, alpha), alpha,
+                     divergent)
+
+
 def run_sbc(config: Config, n_replicates: int, *, seed: int = 0, chains: int = 2, tune: int = 300,
             draws: int = 250, thin: int = 5, bins: int = 10, alpha: float = 0.01,
             model: NowcastModel | None = None) -> SBCResult:
+    """SBC of the config's nowcast, replicates one after another on one compiled model
+    (:func:`models.evaluation.distributed.sbc_distributed` runs them on a cluster)."""
     model = model or NowcastModel(config)
-    prior = model.sample_prior(n_replicates, seed=seed)
-    reports = model.simulate_reports(prior, np.random.default_rng([seed, 7]))[0]
-    truth = _flat(prior, SBC_PARAMETERS)
-    # L thinned draws with L + 1 divisible by the bins, so each bin holds as many possible ranks.
-    n_post = len(range(0, chains * draws, thin)) // bins * bins - 1
+    design = sbc_design(model, n_replicates, seed=seed, chains=chains, draws=draws, thin=thin,
+                        bins=bins)
     rows, divergent = [], 0
     for i in range(n_replicates):
-        model.set_evidence(coarsen(model, reports[i]))
-        idata = model.sample(seed=seed * 100_003 + i, chains=chains, tune=tune, draws=draws)
-        divergent += int(idata.sample_stats["diverging"].values.sum() > 0)
-        post = _flat(idata.posterior, SBC_PARAMETERS)
-        for name, values in post.items():
-            thinned = values[::thin][:n_post]
-            rows.append({"replicate": i, "parameter": name,
-                         "rank": int((thinned < truth[name][i]).sum()),
-                         "covered_90": bool(np.quantile(values, 0.05) <= truth[name][i]
-                                            <= np.quantile(values, 0.95))})
+        r, d = sbc_replicate(model, design.reports[i], design.truth(i), i, seed=seed,
+                             chains=chains, tune=tune, draws=draws, thin=thin,
+                             n_post=design.n_post)
+        rows += r
+        divergent += int(d)
     model.set_evidence(model.evidence)  # back to the config's own evidence
-    ranks = pd.DataFrame(rows)
-    return SBCResult(ranks, n_post, rank_uniformity_tests(ranks, n_post, bins, alpha), alpha,
-                     divergent)
+    return sbc_result(rows, design.n_post, bins=bins, alpha=alpha, divergent=divergent)
 
 
 def rank_uniformity_tests(ranks: pd.DataFrame, n_post: int, bins: int = 10,
