@@ -14,7 +14,9 @@ since D                                          ``{since: D, as_of: published}`
 on D, D alone, yesterday, today                  ``{day: D}``
 between D1 and D2, from D1 to D2, D1-D2 Month,   ``{from: D1, to: D2}``
 Sunday to Thursday, over the weekend
-by D, as of D                                    ``{since: <TODO: the start>, as_of: D}``
+since ... began on D                             ``{since: D, as_of: published}``
+by D, as of D; a toll on D ("rose to 312 on 9    ``{since: <TODO: the start>, as_of: D}``
+March")
 the past 24 hours, last night, this week,        TODO, with the readings as candidates
 since the start of the offensive
 ===============================================  ===========================================
@@ -56,9 +58,11 @@ _DAY_RANGE = re.compile(rf"(?:between|from)?\s*(?P<a>{_D})\s*(?:-|–|and|to)\s*
                         rf"(?P<m>{_M})(?:,?\s+(?P<y>{_Y}))?")
 _START_WORDS = re.compile(r"\b(?:since|began|begun|launched|started|beginning)\s+(?:on\s+)?$",
                           re.I)
+_SINCE_BEGAN = re.compile(r"\bsince\b[^,.;]{0,60}\b(?:began|started|launched|erupted|broke out)"
+                          r"\s+(?:on\s+)?$", re.I)
 _SINCE_START = re.compile(r"\bsince the (?:start|beginning|outbreak|launch) of\b", re.I)
-_STATEMENT_VERBS = frozenset("said says told announced reported stated added noted confirmed "
-                             "disclosed briefing".split())
+_STATEMENT = re.compile(r"\b(?:said|says|told \w+|announced|reported|stated|added|noted|confirmed|"
+                        r"disclosed|briefing)\s+(?:on\s+|late\s+|early\s+)?$", re.I)
 _TOTAL = re.compile(r"\b(?:total|so far|to date|has reached|have reached|toll|cumulative|"
                     r"(?:has|have) (?:been|led|risen|fled|died)|(?:has|have) \w+ed)\b", re.I)
 
@@ -190,11 +194,13 @@ def start_candidates(sentences: list[tuple[str, dt.date]], given: dt.date | None
     return ([given] if given else []) + [d for d in ordered if d != given]
 
 
-def period_of(sentence: str, at: int, published: dt.date, starts: list[dt.date]) -> tuple[dict | None, list[dict], str]:
-    """The period of the figure at character ``at``: (decided period or None, candidates, why)."""
+def period_of(sentence: str, at: int, published: dt.date, starts: list[dt.date],
+              total: bool = False) -> tuple[dict | None, list[dict], str]:
+    """The period of the figure at character ``at``: (decided period or None, candidates, why).
+    ``total``: the figure is a toll (a running total), so a day is the day it stood at."""
     dates = [d for d in find_dates(sentence, published)
              if d.first is not None and d.last is not None and d.last <= published
-             and d.prep not in _STATEMENT_VERBS]  # 'said Friday': when it was said
+             and not _STATEMENT.search(sentence[:d.start])]  # 'said on Friday': when it was said
     as_of = {"as_of": published}
     since_starts = [{"since": s, **as_of} for s in starts if s <= published]
     if _SINCE_START.search(sentence):
@@ -203,11 +209,12 @@ def period_of(sentence: str, at: int, published: dt.date, starts: list[dt.date])
         day = {"day": published}
         total = _TOTAL.search(sentence)
         cands = [*since_starts, day] if total else [day, *since_starts]
-        why = "no date in the sentence" + (f" ('{total[0]}' reads as a running total)" if total else "")
+        why = "no date of the figure in the sentence" + (f" ('{total[0]}' reads as a running total)" if total else "")
         return None, cands, why
     d = min(dates, key=lambda d: min(abs(d.start - at), abs(d.end - at)))
-    if d.prep == "since":
-        return {"since": d.first, **as_of}, [], f"'since {d.text}'"
+    if d.prep == "since" or _SINCE_BEGAN.search(sentence[:d.start]):
+        return {"since": d.first, **as_of}, [], f"'since {d.text}'" if d.prep == "since" else \
+            f"'since ... began on {d.text}'"
     if d.prep in ("by", "as of", "until", "through"):
         return None, [{"since": s, "as_of": d.last} for s in starts if s <= d.last], \
             f"'{d.prep} {d.text}': a total up to that day; since when?"
@@ -218,4 +225,7 @@ def period_of(sentence: str, at: int, published: dt.date, starts: list[dt.date])
         return window, [], f"'{d.text}'"
     if d.unsure:
         return None, [{"day": d.first}, {"day": published}], d.unsure
+    if total:
+        return None, [*({"since": s, "as_of": d.first} for s in starts if s <= d.first),
+                      {"day": d.first}], f"a toll on '{d.text}': a running total up to that day?"
     return {"day": d.first}, [], f"'{(d.prep + ' ') if d.prep == 'on' else ''}{d.text}'"

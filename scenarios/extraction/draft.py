@@ -182,7 +182,8 @@ def evidence_entry(draft: Draft, evidence: dict, profiles: dict, f: Figure, doc:
                    starts: list, region_reading: tuple) -> None:
     c = draft.comments
     region, rcands, rwhy = region_reading
-    period, pcands, pwhy = period_of(f.sentence.text, f.start, doc.published, starts)
+    total = "toll" in f.cue or re.search(r"\btotal\b", f.sentence.text, re.I) is not None
+    period, pcands, pwhy = period_of(f.sentence.text, f.start, doc.published, starts, total)
     rep = reporter_of(doc.sentences, f.sentence.index, doc.id)
     family = f.quantity or ("deaths" if f.family == "casualties" else f.family)
     eid = _unique("_".join(x for x in (region or "region", family, _period_tag(period)) if x),

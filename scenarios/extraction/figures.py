@@ -86,8 +86,9 @@ _CIVILIAN_HINT = re.compile(r"\b(?:civilians?|children|women|residential|homes|s
 _COMBATANT_HINT = re.compile(r"\b(?:soldiers|troops|fighters|militants|combatants|army's|"
                              r"servicemen)\b", re.I)
 _MODAL = frozenset("could may might would will expected likely feared threatens risk".split())
-_PART = re.compile(r"(?:including|among them|among whom|of whom|of them|among the dead|among "
-                   r"those)\s*$", re.I)
+_PART = re.compile(r"(?:including|among them|among whom|of whom|of them|among the (?:dead|killed|"
+                   r"injured|wounded)(?: were)?|among those (?:killed|dead|injured)(?: were)?)\s*$",
+                   re.I)
 _CHANGE = re.compile(r"\b(?:rose|risen|rising|increased|climbed|jumped|grew|revised)\s+(?:\w+\s+)?from\s*$", re.I)
 _SMALL_WORDS = frozenset("zero one two three four five six seven eight nine ten".split())
 DEATH_QUANTITIES = ("deaths", "civilian_deaths", "combatant_deaths")
@@ -134,11 +135,11 @@ def scan(sentence: Sentence, date_spans: list[tuple[int, int]]) -> tuple[list[Fi
         reason = _not_a_figure(text, toks, m)
         if reason == "":
             continue  # a year or a stray word ("one of"): not worth listing
-        if reason is None:
-            if _CHANGE.search(text[:m.start()]):
-                reason = "the earlier figure of a change ('from ... to')"
-            elif re.search(r"\bfrom\s*$", text[:m.start()], re.I) and " to " in phrase:
-                reason = "a change 'from X to Y', not a range: draft Y by hand"
+        if reason is None and _CHANGE.search(text[:m.start()]) and " to " in phrase:
+            skipped.append(Skipped(sentence, phrase.split(" to ")[0],
+                                   "the earlier figure of a change ('from ... to')"))
+            m = VALUE.match(text, m.start() + m[0].rfind(" to ") + 4)
+            phrase = _value_text(m)
         if reason:
             skipped.append(Skipped(sentence, phrase, reason))
             continue
