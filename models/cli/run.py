@@ -108,8 +108,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--by-region", action="store_true", help="headline rows per region too "
                    "(each region, then all regions)")
     p.add_argument("--formats", type=_formats, metavar="F,...", help="output formats instead "
-                   "of output.formats: any of " + ", ".join(OUTPUT_FORMATS) + " (netcdf,csv,"
-                   "parquet skips the plots and the report: about 15 s less)")
+                   "of output.formats: any of " + ", ".join(OUTPUT_FORMATS) + " (netcdf alone, all "
+                   "--since and models.timeline read, skips the plots, the report and the "
+                   "sensitivity tables: the quickest rerun)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p
 
