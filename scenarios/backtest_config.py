@@ -188,6 +188,16 @@ class ModelSection(_Section):
     path starts at one innovation, the event model's form) or ``mean`` (the path is centred on
     its window mean, so the level parameter is identified; see
     :func:`models.inference.latent.latent_intensity`)."""
+    innovations: Literal["normal", "student_t"] = "normal"
+    """Distribution of the AR(1) innovations of the log-intensity: ``normal`` or ``student_t``
+    (heavy-tailed, ``innovation_nu`` degrees of freedom: a month of mass-casualty events is a
+    rare large innovation, not a reason to widen every month)."""
+    innovation_nu: float = Field(default=4.0, gt=2.0, le=100.0)
+    """Degrees of freedom of ``student_t`` innovations (> 2: finite variance)."""
+    level_prior_months: Literal["active", "all"] = "active"
+    """Which months the rule's level quantiles are taken over: ``active`` (>= 25 deaths, the
+    nowcast's rule: an episode is active) or ``all`` (every month, at least 1 death, of the
+    countries with an active month: the monthly level runs through quiet spells too)."""
     priors: Literal["rule", "weak"] = "rule"
     """``rule``: the level and trend priors derived at each origin from the data up to it, the
     country's own partially pooled with the cross-country pool

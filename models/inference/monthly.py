@@ -124,8 +124,10 @@ class MonthlyLatentModel:
     """
 
     def __init__(self, window: int, *, n_units: int = 1, priors: dict[str, Prior] | None = None,
-                 december_effect: bool = False, anchor: str = "start"):
+                 december_effect: bool = False, anchor: str = "start",
+                 innovation_nu: float | None = None):
         self.window = int(window)
+        self.innovation_nu = None if innovation_nu is None else float(innovation_nu)
         self.n_units = int(n_units)
         self.december_effect = bool(december_effect)
         self.anchor = anchor
@@ -154,6 +156,14 @@ class MonthlyLatentModel:
                                                sd=level["trend_sd"]), "")}
             lam, _ = latent_intensity(self.window, priors, series_dim="unit",
                                       time_dim="month", anchor=self.anchor)
+            if self.innovation_nu is not None:
+                # Student-t innovations: the standard-normal prior of latent_intensity's
+                # non-centred innovations is replaced by a t(nu) density (one Potential adding
+                # log t - log normal), so the model is still built by latent_intensity.
+                z = model["innovation_z"]
+                t_dist = pm.StudentT.dist(nu=self.innovation_nu, mu=0.0, sigma=1.0)
+                pm.Potential("innovation_t", (pm.logp(t_dist, z)
+                                              - pm.logp(pm.Normal.dist(0.0, 1.0), z)).sum())
             size_spec = self.priors["dispersion"].spec
             size = pm.LogNormal("dispersion", mu=size_spec.mu, sigma=size_spec.sigma)
             mean = lam
@@ -262,7 +272,8 @@ def monthly_diagnostics(idata, seconds: float) -> dict:
 
 def forecast_paths(params: dict[str, np.ndarray], horizons: int, draws: int,
                    damping: float, rng: np.random.Generator, unit: int = 0,
-                   is_december: np.ndarray | None = None) -> np.ndarray:
+                   is_december: np.ndarray | None = None,
+                   innovation_nu: float | None = None) -> np.ndarray:
     """Monthly deaths for horizons ``1..horizons`` continuing the fitted process, shape
     ``(draws, horizons)`` (people per month, whole numbers).
 
@@ -270,7 +281,9 @@ def forecast_paths(params: dict[str, np.ndarray], horizons: int, draws: int,
     ``draws`` exceeds their number) and runs the AR(1) deviation on from its origin value,
     adds the damped trend and draws negative-binomial counts. If ``params`` has
     ``december_excess``, ``is_december`` ``(horizons,)`` marks the target Decembers, whose
-    mean count is multiplied by ``exp(december_excess)`` as in the fit.
+    mean count is multiplied by ``exp(december_excess)`` as in the fit. ``innovation_nu``:
+    Student-t innovations with that many degrees of freedom, as in a fit with
+    ``innovation_nu`` (None: normal).
     """
     n_post = params["persistence"].shape[0]
     reps = -(-draws // n_post)
@@ -287,7 +300,8 @@ def forecast_paths(params: dict[str, np.ndarray], horizons: int, draws: int,
             raise ValueError(f"is_december must have shape ({horizons},) with december_excess")
         excess = params["december_excess"][idx, unit]
     dec = np.zeros(horizons) if is_december is None else np.asarray(is_december, dtype=float)
-    z = rng.standard_normal((draws, horizons))
+    z = (rng.standard_normal((draws, horizons)) if innovation_nu is None
+         else rng.standard_t(innovation_nu, (draws, horizons)))
     steps = np.arange(1, horizons + 1)
     damped_steps = np.cumsum(float(damping) ** steps)  # sum_{k<=h} damping^k
     out = np.empty((draws, horizons))
@@ -327,10 +341,10 @@ class LatentNBForecaster:
     def __init__(self, window: int, *, damping: float, chains: int, tune: int,
                  posterior_draws: int, target_accept: float,
                  priors: dict[str, Prior] | None = None, december_effect: bool = False,
-                 anchor: str = "start",
+                 anchor: str = "start", innovation_nu: float | None = None,
                  prior_rule: Callable[[pd.DataFrame], MonthlyPriors] | None = None):
         self.model = MonthlyLatentModel(window, priors=priors, december_effect=december_effect,
-                                        anchor=anchor)
+                                        anchor=anchor, innovation_nu=innovation_nu)
         self.window = window
         self.damping = damping
         self.sampler = {"chains": chains, "tune": tune, "posterior_draws": posterior_draws,
@@ -361,4 +375,5 @@ class LatentNBForecaster:
             diag = diag | derived.record()
         rng = np.random.default_rng(seeds[1])
         return OriginForecast(forecast_paths(params, horizons, draws, self.damping, rng,
-                                             is_december=is_december(targets)), diag)
+                                             is_december=is_december(targets),
+                                             innovation_nu=self.model.innovation_nu), diag)

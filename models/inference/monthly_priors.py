@@ -143,8 +143,23 @@ def _rms(x: np.ndarray) -> float | None:
     return float(np.sqrt(np.mean(np.square(x)))) if len(x) >= 2 else None
 
 
+def _all_months_figures(months: pd.DataFrame, prefix: str = "") -> dict:
+    """``level_months="all"``: the 5% and 95% quantiles of max(1, deaths) over every month of
+    the countries with an active month (rows ``iso3, month_id, deaths``), in the keys of the
+    rule's figures (per day) so that both readings share the pooling."""
+    active = months.groupby("iso3")["deaths"].transform("max") >= ACTIVE_DEATHS
+    x = np.maximum(1.0, months.loc[active, "deaths"].to_numpy(dtype=float)) / DAYS_PER_MONTH
+    n = len(x)
+    out = {"n_active": n, "daily_q05": float(np.quantile(x, 0.05)) if n else None,
+           "daily_q95": float(np.quantile(x, 0.95)) if n else None}
+    if prefix:
+        out["n_countries"] = int(months.loc[active, "iso3"].nunique())
+    return {prefix + k: v for k, v in out.items()}
+
+
 @lru_cache(maxsize=512)
-def _pool_figures(path: str, through: int, window: int) -> dict | None:
+def _pool_figures(path: str, through: int, window: int,
+                  level_months: str = "active") -> dict | None:
     """The pool's figures up to month ``through`` (None: no pool panel or no month of it)."""
     panel = load_pool_panel(path)
     if panel is None:
@@ -152,7 +167,8 @@ def _pool_figures(path: str, through: int, window: int) -> dict | None:
     upto = panel[panel["month_id"] <= through]
     if upto.empty:
         return None
-    fig = rule_monthly_figures(upto, prefix="pool_")
+    fig = (rule_monthly_figures(upto, prefix="pool_") if level_months == "active"
+           else _all_months_figures(upto, prefix="pool_"))
     slopes = window_slopes(upto, window, through)
     fig |= {"pool_slope_rms": _rms(slopes), "pool_n_blocks": len(slopes)}
     return fig
@@ -202,7 +218,10 @@ class MonthlyPriorRule:
     the file the history comes from (for the bases)."""
 
     def __init__(self, pool_path: str | Path, *, unit: str, window: int,
-                 country_data: str = ""):
+                 country_data: str = "", level_months: str = "active"):
+        if level_months not in ("active", "all"):
+            raise ValueError(f"level_months must be 'active' or 'all', got {level_months!r}")
+        self.level_months = level_months
         self.pool_path = str(pool_path)
         self.unit = str(unit)
         self.window = int(window)
@@ -215,11 +234,12 @@ class MonthlyPriorRule:
         at = f"{month_date(through):%Y-%m}"
         own = history[["month_id", "deaths"]].assign(iso3=self.unit, ged_os=np.nan)
         own = own[own["month_id"] <= through]
-        fig = {k: v for k, v in rule_monthly_figures(own).items()
+        fig = {k: v for k, v in (rule_monthly_figures(own) if self.level_months == "active"
+                                 else _all_months_figures(own)).items()
                if k in ("n_active", "daily_q05", "daily_q95")}
         slopes = window_slopes(own, self.window, through)
         fig |= {"n_blocks": len(slopes), "slope_rms": _rms(slopes)}
-        pool = _pool_figures(self.pool_path, through, self.window)
+        pool = _pool_figures(self.pool_path, through, self.window, self.level_months)
         fig |= pool or {}
         n, nb = fig["n_active"], fig["n_blocks"]
         w_i = n / (n + MONTHLY_K) if n >= 1 else 0.0
@@ -240,6 +260,8 @@ class MonthlyPriorRule:
         (sd,), how_t = (_combine(own_t, _positive(pool.get("pool_slope_rms")), w_t)
                         if own_t or pool.get("pool_slope_rms") else ((0,), "weak"))
         source = {"intensity": how_i, "trend": how_t}
+        what = (f"active months (>= {ACTIVE_DEATHS})" if self.level_months == "active" else
+                f"all months (at least 1) of countries with an active month (>= {ACTIVE_DEATHS})")
         if not hi > lo > 0:
             messages.append(f"{self.unit}: no active months to derive a level prior from up to "
                             f"{at}: the weak data-free level prior")
@@ -247,8 +269,7 @@ class MonthlyPriorRule:
         else:
             intensity = Prior(LogNormal(dist="lognormal", low=lo, high=hi), (
                 f"Deaths per month on the trend line at the origin {at}. Rule: 5% and 95% "
-                f"quantiles of monthly deaths over active months (>= {ACTIVE_DEATHS}) up to the "
-                f"origin; {self.unit}: {n} months; pool: {fig.get('pool_n_active', 0)} months of "
+                f"quantiles of monthly deaths over {what} up to the origin; {self.unit}: {n} months; pool: {fig.get('pool_n_active', 0)} months of "
                 f"{fig.get('pool_n_countries', 0)} countries; {how_i} (log scale, weight "
                 f"n/(n+{MONTHLY_K})): {lo:.3g}-{hi:.3g}."))
         if not sd > 0:

@@ -226,7 +226,7 @@ BAD_CONFIGS = [
     ("  window_months: 24", "  windw_months: 24",
      "{cfg}:11: model -> windw_months: unknown key 'windw_months'. Did you mean "
      "'window_months'? Allowed here: name, window_months, trend_damping, december_effect, "
-     "ar_anchor, priors"),
+     "ar_anchor, innovations, innovation_nu, level_prior_months, priors"),
     ("  first: 2017-01", "  first: 2017-13",
      "{cfg}:7: origins -> first: expected a month as YYYY-MM, got '2017-13'"),
     ("  last: 2017-12", "  last: 2016-12",
@@ -425,7 +425,7 @@ def test_another_countrys_config_runs_end_to_end_with_its_code(panel_dir, monkey
     assert main([str(panel_dir / "sudan.yaml"), "--out", str(out), "--quiet", "--quick"]) == 0
     assert "Unit SDN" in (out / "summary.md").read_text(encoding="utf-8")
     run = backtest_from_config(loaded, quick=True)
-    assert run.meta["country"] == "SDN" and run.meta["priors"] == "rule"
+    assert run.meta["country"] == "SDN" and run.meta["priors"].startswith("rule")
     assert pipeline.prior_rule(loaded, pipeline.units(loaded)[0]).unit == "SDN"
 
 

@@ -136,7 +136,8 @@ def countries_markdown(table: pd.DataFrame, pooled: dict, meta: dict) -> str:
              f"{meta['origins'][-1]} ({len(meta['origins'])}){' (--quick)' if meta['quick'] else ''}"
              f"; horizons 1-{meta['horizons']}; model `{MODEL_NAME}` fitted to the last "
              f"{meta['window_months']} months, trend damping {meta['trend_damping']}, December "
-             f"effect {'on' if meta['december_effect'] else 'off'}, priors {meta['priors']}; "
+             f"effect {'on' if meta['december_effect'] else 'off'}, innovations "
+             f"{meta.get('innovations', 'normal')}, priors {meta['priors']}; "
              f"{meta['draws']} draws per forecast; seed {meta['seed']}."),
         Heading(2, "Per country"),
         Table(headers, rows),

@@ -144,7 +144,8 @@ def prior_rule(loaded: LoadedBacktest, unit: Unit) -> MonthlyPriorRule | None:
         return None
     return MonthlyPriorRule(loaded.pool_path, unit=unit.label,
                             window=loaded.config.model.window_months,
-                            country_data=loaded.data_path.name)
+                            country_data=loaded.data_path.name,
+                            level_months=loaded.config.model.level_prior_months)
 
 
 def sampler_settings(config: BacktestConfig, *, quick: bool = False) -> dict:
@@ -164,6 +165,8 @@ def forecaster_from_config(config: BacktestConfig, *, quick: bool = False,
     m = config.model
     return LatentNBForecaster(m.window_months, damping=m.trend_damping,
                               december_effect=m.december_effect, anchor=m.ar_anchor,
+                              innovation_nu=(m.innovation_nu if m.innovations == "student_t"
+                                             else None),
                               prior_rule=rule, **sampler_settings(config, quick=quick))
 
 
@@ -177,7 +180,10 @@ def run_meta(loaded: LoadedBacktest, *, quick: bool, started: float,
             "country": unit.label, "iso3": unit.iso3, "quick": quick,
             "window_months": c.model.window_months, "trend_damping": c.model.trend_damping,
             "december_effect": c.model.december_effect, "ar_anchor": c.model.ar_anchor,
-            "priors": c.model.priors, "pool_path": str(loaded.pool_path),
+            "innovations": (f"student_t (nu {c.model.innovation_nu:g})"
+                            if c.model.innovations == "student_t" else "normal"),
+            "priors": (c.model.priors if c.model.priors == "weak"
+                       else f"rule (level over {c.model.level_prior_months} months)"), "pool_path": str(loaded.pool_path),
             "sampler": sampler_settings(c, quick=quick), "seed": c.forecast.seed,
             "started": started}
 
