@@ -194,6 +194,16 @@ class ModelSection(_Section):
     rare large innovation, not a reason to widen every month)."""
     innovation_nu: float = Field(default=4.0, gt=2.0, le=100.0)
     """Degrees of freedom of ``student_t`` innovations (> 2: finite variance)."""
+    persistence: tuple[float, float] = (0.2, 0.9)
+    """90% interval of the Beta prior of the AR(1) persistence (a judgement, the same for every
+    country; :data:`models.inference.monthly_priors.JUDGEMENT_PRIORS`)."""
+
+    @field_validator("persistence")
+    @classmethod
+    def _interval(cls, v):
+        if not 0 < v[0] < v[1] < 1:
+            raise ValueError(f"give a 90% interval 0 < low < high < 1, got {list(v)}")
+        return v
     level_prior_months: Literal["active", "all"] = "active"
     """Which months the rule's level quantiles are taken over: ``active`` (>= 25 deaths, the
     nowcast's rule: an episode is active) or ``all`` (every month, at least 1 death, of the

@@ -53,7 +53,7 @@ from models.inference.priors import _monthly_figures as rule_monthly_figures
 from scenarios.distributions import Beta, LogNormal, Normal
 
 __all__ = ["JUDGEMENT_PRIORS", "WEAK_PRIORS", "MonthlyPriorRule", "MonthlyPriors",
-           "load_pool_panel", "window_slopes"]
+           "load_pool_panel", "persistence_prior", "window_slopes"]
 
 JUDGEMENT_PRIORS: dict[str, Prior] = {
     "persistence": Prior(
@@ -102,6 +102,14 @@ WEAK_PRIORS: dict[str, Prior] = {
     ),
 }
 """The data-free level and trend priors (``model.priors: weak``, and the rule's last fallback)."""
+
+
+def persistence_prior(low: float, high: float) -> Prior:
+    """The persistence judgement with another 90% interval (config ``model.persistence``)."""
+    return Prior(Beta(dist="beta", low=low, high=high),
+                 f"Month-to-month AR(1) coefficient of deviations from the trend line, 90% in "
+                 f"({low:g}, {high:g}): judgement set in the backtest config, the same for every "
+                 "country.")
 
 
 @lru_cache(maxsize=4)

@@ -226,7 +226,7 @@ BAD_CONFIGS = [
     ("  window_months: 24", "  windw_months: 24",
      "{cfg}:11: model -> windw_months: unknown key 'windw_months'. Did you mean "
      "'window_months'? Allowed here: name, window_months, trend_damping, december_effect, "
-     "ar_anchor, innovations, innovation_nu, level_prior_months, priors"),
+     "ar_anchor, innovations, innovation_nu, persistence, level_prior_months, priors"),
     ("  first: 2017-01", "  first: 2017-13",
      "{cfg}:7: origins -> first: expected a month as YYYY-MM, got '2017-13'"),
     ("  last: 2017-12", "  last: 2016-12",

@@ -163,7 +163,12 @@ def forecaster_from_config(config: BacktestConfig, *, quick: bool = False,
     """``latent_nb`` as the config's ``model`` and ``sampler`` describe it (not compiled yet),
     with the prior rule ``rule`` (:func:`prior_rule`; None: fixed priors)."""
     m = config.model
-    return LatentNBForecaster(m.window_months, damping=m.trend_damping,
+    priors = None
+    if tuple(m.persistence) != (0.2, 0.9):
+        from models.inference.monthly_priors import persistence_prior
+
+        priors = {"persistence": persistence_prior(*m.persistence)}
+    return LatentNBForecaster(m.window_months, damping=m.trend_damping, priors=priors,
                               december_effect=m.december_effect, anchor=m.ar_anchor,
                               innovation_nu=(m.innovation_nu if m.innovations == "student_t"
                                              else None),
