@@ -519,7 +519,7 @@ def test_limits_are_written_from_the_config():
     assert "latest document is dated 31 Jan 2025 and the forecast origin is 31 Jan 2025" in goma
     syria = " ".join(limits(synthetic_run("escalation", draws=50, horizon=10)))
     assert "published between 30 Nov and 1 Dec 2024 (3 to 4 days after the episode start" in syria
-    assert "Aleppo 1.5 M to 2.5 M; Idlib 3.5 M to 4.5 M" in syria
+    assert "Aleppo 1.8 M to 2.2 M; Idlib 3.6 M to 4.4 M" in syria
     assert "mixture weights" in syria
     assert "mixture weights" not in " ".join(limits(synthetic_run("baseline", draws=50,
                                                                   horizon=10)))
