@@ -36,3 +36,15 @@ TARGET_SHORT = {"cum_deaths": "Deaths, all actors", "cum_civilian_deaths": "Civi
                 "displaced": "Currently displaced", "cum_displaced": "Displacement movements",
                 "cum_refugees": "Border crossings"}
 """Short names of the targets (axis labels)."""
+TARGET_PHRASES = {
+    "cum_deaths": "deaths of all actors since the episode start",
+    "cum_civilian_deaths": "civilian deaths since the episode start",
+    "displaced": "the people currently displaced",
+    "cum_displaced": "displacement movements since the episode start",
+    "cum_refugees": "border crossings since the episode start",
+}
+"""What each target counts, as a phrase inside a sentence (the report's summary)."""
+TARGET_PHRASES_SHORT = {"cum_deaths": "deaths", "cum_civilian_deaths": "civilian deaths",
+                        "displaced": "the displaced", "cum_displaced": "displacement movements",
+                        "cum_refugees": "border crossings"}
+"""The same, in a word or two."""

@@ -47,7 +47,7 @@ from models.outputs.statistics import (
     summarise,
 )
 from models.outputs.update_blocks import update_blocks
-from models.vocabulary import ALL, MIXTURE, TARGET_LABELS
+from models.vocabulary import ALL, MIXTURE, TARGET_LABELS, TARGET_PHRASES, TARGET_PHRASES_SHORT
 from scenarios.evidence import observations
 from scenarios.loader import Loaded
 
@@ -93,16 +93,6 @@ def headline_overview(summary: ForecastSummary, scenarios: list[str], horizons: 
                   *[_day_header(h, origin) for h in horizons]], rows)
 
 
-_SUMMARY_WORDS = {
-    "cum_deaths": "deaths of all actors since the episode start",
-    "cum_civilian_deaths": "civilian deaths since the episode start",
-    "displaced": "the people currently displaced",
-    "cum_displaced": "displacement movements since the episode start",
-    "cum_refugees": "border crossings since the episode start",
-}
-_SUMMARY_SHORT = {"cum_deaths": "deaths", "cum_civilian_deaths": "civilian deaths",
-                  "displaced": "the displaced", "cum_displaced": "displacement movements",
-                  "cum_refugees": "border crossings"}
 
 
 def answer_paragraph(result: RunResult, summary: ForecastSummary, horizons: list[int]) -> str:
@@ -127,20 +117,20 @@ def answer_paragraph(result: RunResult, summary: ForecastSummary, horizons: list
         text.append("Sampler diagnostics FAILED: treat every number here with suspicion.")
     text.append(
         f"As of {result.origin:%-d %B %Y}, the '{primary}' scenario puts "
-        + " and ".join(f"{_SUMMARY_WORDS.get(t, TARGET_LABELS.get(t, t).lower())} at "
+        + " and ".join(f"{TARGET_PHRASES.get(t, TARGET_LABELS.get(t, t).lower())} at "
                        f"{cell(primary, t)}" for t in shown)
         + f" by {end:%-d %B %Y}, {h} days after the origin.")
     first = shown[0]
     draws = result.forecast["forecast"].sel(target=first, region=ALL, day=h)
     for s in [x for x in scenarios if x not in (primary, MIXTURE)]:
         higher = float((draws.sel(scenario=primary).values > draws.sel(scenario=s).values).mean())
-        text.append(f"Under '{s}' {_SUMMARY_SHORT.get(first, first)} are {cell(s, first)}; "
+        text.append(f"Under '{s}' {TARGET_PHRASES_SHORT.get(first, first)} are {cell(s, first)}; "
                     f"'{primary}' is higher in {higher:.0%} of paired draws.")
     if MIXTURE in scenarios and result.weights:
         total = sum(result.weights.values())
         weights = ", ".join(f"{k} {v / total:.0%}" for k, v in result.weights.items())
         text.append(f"The mixture of the scenarios ({weights}) puts "
-                    f"{_SUMMARY_SHORT.get(first, first)} at {cell(MIXTURE, first)}.")
+                    f"{TARGET_PHRASES_SHORT.get(first, first)} at {cell(MIXTURE, first)}.")
     if "constant_data" in result.idata.groups() and \
             "evidence_quantity" in result.idata.constant_data:
         info = information_sources(result.idata)
