@@ -12,21 +12,31 @@ line (:mod:`models.cli.run`) and the notebooks both go through these two calls.
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from models.inference.fit_cache import fit_or_load
+from models.outputs.atomic import TEMP_PREFIX
 from models.outputs.run_result import RunResult, new_run_id
 from models.progress import Progress
 from models.runtime import peak_memory_mb
 from models.simulation.engine import simulate_scenarios
+from models.storage import (
+    OutputError,
+    check_free_space,
+    estimate_run_bytes,
+    probe_directory,
+    refuse_overwrite,
+)
 from scenarios.compose import Comparison, compose
 from scenarios.limits import MAX_SEED
 from scenarios.schema import DRAWS_RANGE
 
 __all__ = ["RUN_BYTES_FIXED", "RUN_BYTES_PER_DRAW_DAY_SCENARIO", "ResourceLimitError",
-           "available_memory_bytes", "check_memory", "run_scenarios"]
+           "available_memory_bytes", "check_memory", "check_output", "nowcast_bytes",
+           "run_scenarios"]
 
 RUN_BYTES_PER_DRAW_DAY_SCENARIO = 200
 """Peak memory of a run per draw x day x scenario (mixture included), measured with
@@ -87,12 +97,69 @@ def check_run(comparison: Comparison, draws: int | None = None, seed: int | None
                  len(comparison.configs) + (comparison.weights is not None), where)
 
 
+def nowcast_bytes(comparison: Comparison) -> float:
+    """Estimate of the nowcast's InferenceData (the posterior and prior groups, predictive and
+    sample stats) in bytes: per draw, three (region, day) paths, ~20 values per region, two
+    per report and ~30 others, float64, twice (posterior and prior)."""
+    cfg = comparison.primary.config
+    regions, days = len(cfg.episode.regions), cfg.episode.observed_days
+    per_draw = 3 * regions * days + 20 * regions + 2 * len(cfg.evidence) + 30
+    return 2.0 * 8 * per_draw * cfg.sampler.chains * cfg.sampler.posterior_draws
+
+
+def check_output(out_dir: str | Path, comparison: Comparison, draws: int | None = None, *,
+                 cache: bool = True, formats=None) -> None:
+    """Everything about where a run will be written that can be refused before the fit: the
+    results directory, the scenario's directory in it and (``cache``) ``.cache/`` must be
+    directories this process can write, with names and paths the file system allows (probed:
+    created and removed), not inside a finished run, on a file system with room for the run
+    (an estimate). Raises :class:`models.storage.OutputError` (a ValueError) naming the path."""
+    from models.vocabulary import TARGETS
+
+    primary = comparison.primary.config
+    out_dir = Path(out_dir)
+    formats = primary.output.formats if formats is None else formats
+    ids = comparison.scenario_ids
+    refuse_overwrite(out_dir, (), what="output directory")
+    probe_directory(out_dir, names=[*ids, ".cache"], what="output directory")
+    run_dir_name = f"{TEMP_PREFIX}{socket.gethostname()}-{os.getpid()}-{new_run_id('0' * 8)}.old"
+    probe_directory(out_dir / comparison.primary.config.scenario.id, names=[run_dir_name],
+                    what="scenario directory")
+    if cache:
+        probe_directory(out_dir / ".cache", names=["nowcast-" + "0" * 20 + ".json.tmp-"
+                                                   + "0" * 30], what="fit cache directory")
+    longest = max(ids, key=len)
+    deepest = (Path(os.path.abspath(out_dir)) / longest / run_dir_name / "exports" / "views"
+               / longest / "cm" / "origin_0000-00-00" / f"config.{longest}.resolved.yaml")
+    path_max = _path_max(out_dir)
+    if len(str(deepest).encode()) >= path_max:
+        raise OutputError(f"{out_dir}: paths of the run would be {len(str(deepest))} characters "
+                          f"long, more than the {path_max} the file system allows; choose a "
+                          "shorter --out or shorter scenario ids")
+    draws = draws or primary.forecast.draws
+    n_series = len(comparison.configs) + (comparison.weights is not None)
+    need = estimate_run_bytes(n_series, draws, primary.forecast.horizon_days,
+                              len(primary.episode.regions) + 1, len(TARGETS), formats,
+                              nowcast_bytes(comparison))
+    check_free_space(out_dir, need + (nowcast_bytes(comparison) if cache else 0), "the run")
+
+
+def _path_max(path: Path) -> int:
+    p = Path(os.path.abspath(path))
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        return int(os.pathconf(p, "PC_PATH_MAX"))
+    except (OSError, ValueError):
+        return 4096
+
+
 def run_scenarios(configs: Sequence[str | Path] | Comparison, *, draws: int | None = None,
                   seed: int | None = None, sampler: str | None = None,
                   weights: Mapping[str, float] | None = None,
                   cache_dir: str | Path | None = None, progress: bool = False,
                   say: Callable[[str], None] | None = None,
-                  since: str | Path | None = None) -> RunResult:
+                  since: str | Path | None = None, refit: bool = False) -> RunResult:
     """Fit the nowcast shared by the scenarios and simulate every scenario from it.
 
     ``configs``: config paths (the first is the primary; their ``compare_with`` join) or a
@@ -104,10 +171,14 @@ def run_scenarios(configs: Sequence[str | Path] | Comparison, *, draws: int | No
     no cache); ``progress``: progress bars on stderr; ``say``: receives status lines;
     ``since``: an earlier run of the episode whose scenario weights the reports dated after its
     origin update (:mod:`models.evaluation.update`): the posterior weights make the mixture
-    unless ``weights`` is given, and ``result.extra["scenario_update"]`` records them.
+    unless ``weights`` is given, and ``result.extra["scenario_update"]`` records them;
+    ``refit``: fit even if ``cache_dir`` holds the fit, never reading the entry, and replace it
+    (``--no-cache``: a damaged entry is repaired, never read).
 
-    Raises :class:`~scenarios.yaml_source.ConfigError` for bad configs and
-    :class:`ResourceLimitError` for runs refused before any work (both before the fit).
+    Raises :class:`~scenarios.yaml_source.ConfigError` for bad configs,
+    :class:`ResourceLimitError` for runs refused before any work and
+    :class:`~models.storage.OutputError` for a cache directory that cannot be written (all
+    before the fit).
     """
     comparison = configs if isinstance(configs, Comparison) else compose(
         configs, weights, weights_given=weights is not None)
@@ -132,10 +203,13 @@ def run_scenarios(configs: Sequence[str | Path] | Comparison, *, draws: int | No
                          "peak_mb": round(peak_memory_mb(), 1)}
 
     ids = comparison.scenario_ids
+    if cache_dir is not None:  # a cache that cannot be written is found now, not after the fit
+        probe_directory(Path(cache_dir), what="fit cache directory")
     say(f"scenarios: {', '.join(ids)}; fitting the nowcast ({sampler})...")
     t0 = time.perf_counter()
     fit, cached = fit_or_load(primary, seed, sampler,
-                              None if cache_dir is None else Path(cache_dir), progress, say=say)
+                              None if cache_dir is None else Path(cache_dir), progress, say=say,
+                              refit=refit)
     stage("nowcast" + (" (cached)" if cached else ""), t0)
 
     say(f"simulating {draws:,} draws x {cfg.forecast.horizon_days} days x {len(ids)} scenario(s)...")

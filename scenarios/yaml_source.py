@@ -56,8 +56,8 @@ _FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIF
                (stat.S_ISSOCK, "a socket"))
 
 
-def read_text_file(path: Path, *, limit: int = MAX_CONFIG_BYTES,
-                   what: str = "a YAML config") -> str:
+def read_text_file(path: Path, *, limit: int = MAX_CONFIG_BYTES, what: str = "a YAML config",
+                   limit_name: str = "scenarios.limits.MAX_CONFIG_BYTES") -> str:
     """The UTF-8 text of a regular file of at most ``limit`` bytes. Anything else (missing, a
     directory, a FIFO, a device such as /dev/zero, a symlink loop, too large, not text) is a
     :class:`ConfigError` naming the file, decided before a byte is read (a FIFO never blocks)."""
@@ -86,7 +86,7 @@ def read_text_file(path: Path, *, limit: int = MAX_CONFIG_BYTES,
         raise ConfigError([f"{path}: is {kind or 'not a regular file'}, expected {what} file"])
     if st.st_size > limit or len(raw) > limit:
         raise ConfigError([f"{path}: {max(st.st_size, len(raw)):,} bytes, larger than the "
-                           f"{limit:,} bytes {what} may have (scenarios.limits.MAX_CONFIG_BYTES)"])
+                           f"{limit:,} bytes {what} may have ({limit_name})"])
     try:
         if b"\0" in raw:  # UTF-16 text and binaries; YAML configs here are UTF-8
             raise UnicodeDecodeError("utf-8", raw, raw.index(b"\0"), raw.index(b"\0") + 1, "NUL")
@@ -202,6 +202,11 @@ def load_yaml_text(text: str, where: str, *, limit: int = MAX_CONFIG_BYTES):
     if len(text) > limit:
         raise ConfigError([f"{where}: {len(text):,} characters of YAML, more than the "
                            f"{limit:,} a config may have (scenarios.limits.MAX_CONFIG_BYTES)"])
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:  # e.g. bytes of a damaged file decoded with surrogates
+        raise ConfigError([f"{where}: not valid text at character {e.start} (a damaged "
+                           "file?)"]) from None
     node = _compose(text, where)
     return None if node is None else _construct(node, text, where)
 

@@ -3,7 +3,8 @@
 
 Parse, call :func:`models.evaluation.compare.compare_runs`, print the table, exit: 0 written;
 2 refused (runs that are not comparable, a missing or damaged run, an unknown ``--reference``,
-an existing ``--out``), one line on stderr and nothing written.
+an existing ``--out``, an ``--out`` inside a finished run or an input run, a full disk), one
+line on stderr and nothing written.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from models.cli import HelpFormatter
 from models.evaluation.compare import NotComparable, compare_runs, table_text
+from models.storage import OutputError
 
 EXIT_REFUSED = 2
 EXAMPLE = ("example: python -m models.compare results/escalation/<run-id> "
@@ -35,8 +37,8 @@ def parser() -> argparse.ArgumentParser:
                     "reference, draw by draw where their draws are paired (same seed, "
                     "posterior and draws), else by medians.",
         epilog="exit codes: 0 written; 2 refused (runs not comparable, a missing or damaged "
-               "run, an unknown --reference, an existing --out), one line on stderr and "
-               "nothing written. " + EXAMPLE,
+               "run, an unknown --reference, an existing --out, an --out inside a finished "
+               "run, a full disk), one line on stderr and nothing written. " + EXAMPLE,
         formatter_class=HelpFormatter)
     p.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR",
                    help="two or more run directories (results/<scenario>/<run-id>)")
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         out, table = compare_runs(args.runs, args.out or default_out(),
                                   plots=not args.no_plots, reference=args.reference)
-    except (NotComparable, FileExistsError) as e:
+    except (NotComparable, FileExistsError, OutputError) as e:
         print(f"compare: {e}", file=sys.stderr)
         return EXIT_REFUSED
     if not args.quiet:

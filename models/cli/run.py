@@ -102,7 +102,8 @@ def parser() -> argparse.ArgumentParser:
                    "unless --weights is given)")
     p.add_argument("--validate-only", action="store_true", help="check the configs and stop")
     p.add_argument("--strict", action="store_true", help="exit 3 if diagnostics fail")
-    p.add_argument("--no-cache", action="store_true", help="refit the nowcast even if cached")
+    p.add_argument("--no-cache", action="store_true", help="refit the nowcast even if cached "
+                   "(the entry is not read, and the new fit replaces it)")
     p.add_argument("--evidence-influence", action="store_true", help="refit leaving out each "
                    "report in turn and report how the headline numbers move without it")
     p.add_argument("--by-region", action="store_true", help="headline rows per region too "
@@ -154,10 +155,18 @@ def main(argv: list[str] | None = None) -> int:
 
     primary = comparison.primary.config
     out_dir = Path(args.out or primary.output.directory)
+    try:  # where the run goes, before the fit (a file, read-only, no room, names too long)
+        from models.pipeline import check_output
+
+        check_output(out_dir, comparison, args.draws,
+                     formats=args.formats or primary.output.formats)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     try:
         result = run_scenarios(comparison, draws=args.draws, seed=args.seed,
                                sampler=args.sampler, progress=progress, say=say,
-                               cache_dir=None if args.no_cache else out_dir / ".cache",
+                               cache_dir=out_dir / ".cache", refit=args.no_cache,
                                weights=weights, since=args.since)
         if args.evidence_influence:
             from models.evaluation.influence import attach_influence

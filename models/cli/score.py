@@ -2,13 +2,16 @@
 
 Parse, call :mod:`models.evaluation.score_run` (load the run, load the outcomes: values, ranges,
 lower and upper bounds; score every stored scenario and the run's own mixture), print the
-summary, exit: 0 scored; 2 bad input, one line on stderr naming the file, line and column.
+summary, exit: 0 scored; 2 bad input, one line on stderr naming the file, line and column
+(also an ``--out`` inside a finished run, or that is an input: the run's files, the hubverse
+hard link to quantiles.csv, the outcomes file; written atomically, a full disk leaves nothing).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -26,6 +29,7 @@ from models.evaluation.score_run import (
     unscored_mixture,
 )
 from models.outputs.formatting import format_decimal
+from models.storage import OutputError, atomic_file, refuse_overwrite
 
 EXIT_BAD_INPUT = 2
 EXAMPLE = ("example: python -m models.score results/escalation/<run-id> outcomes.csv "
@@ -53,18 +57,30 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_out(out: Path, inputs: list[Path]) -> None:
+    """``--out`` is a new or existing regular file outside every finished run, and none of the
+    inputs (by path or by device and inode: the hubverse export is a hard link to quantiles.csv)."""
+    refuse_overwrite(out, inputs)
+    if out.is_dir():
+        raise OutputError(f"--out {out}: is a directory; give a file name")
+    if out.exists() and not out.is_file():
+        raise OutputError(f"--out {out}: is not a regular file")
+    if not out.parent.is_dir():
+        raise OutputError(f"--out {out}: the directory {out.parent} does not exist")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if args.out:  # before any work: never into a finished run, never over an input
+            _check_out(Path(args.out), [Path(args.run_dir), Path(args.outcomes)])
         run = load_run(args.run_dir)
         outcomes, skipped = load_outcomes(args.outcomes, run)
         per_outcome, summary, closest = score_run(run, outcomes)
         if args.out:
-            try:
-                per_outcome.to_csv(args.out, index=False)
-            except OSError as e:
-                raise ScoreInputError(f"{args.out}: cannot write ({e.strerror})") from None
-    except ScoreInputError as e:
+            with atomic_file(Path(args.out), need=2 * len(per_outcome) * 400 + 1e5) as tmp:
+                per_outcome.to_csv(tmp, index=False)
+    except (ScoreInputError, OutputError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"run {run.directory} (origin {run.origin}, config {run.config_hash[:12]})")

@@ -36,7 +36,9 @@ from typing import TYPE_CHECKING
 from models.outputs.atomic import atomic_directory
 from models.outputs.blocks import Heading, Image, Para, Table, to_html, to_markdown
 from models.outputs.formatting import format_count
+from models.storage import refuse_overwrite
 from models.vocabulary import ALL, TARGET_LABELS
+from scenarios.yaml_source import ConfigError, load_yaml_text, read_text_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,12 +97,18 @@ def read_headers(paths: list[Path]) -> list[dict]:
         if not p.is_dir():
             raise NotComparable(f"{p}: not a directory")
         run_file = p / "run.json"
+        if not run_file.exists():
+            raise NotComparable(f"{run_file}: not found; is {p} a run directory?")
         try:
-            headers.append(json.loads(run_file.read_text("utf-8")) | {"_path": p})
-        except FileNotFoundError:
-            raise NotComparable(f"{run_file}: not found; is {p} a run directory?") from None
+            record = json.loads(read_text_file(run_file, what="run.json"))
+        except ConfigError as e:
+            raise NotComparable(str(e)) from None
         except json.JSONDecodeError as e:
             raise NotComparable(f"{run_file}: not valid JSON ({e})") from None
+        if not isinstance(record, dict):
+            raise NotComparable(f"{run_file}: not a run record (expected a JSON object, got "
+                                f"{type(record).__name__})")
+        headers.append(record | {"_path": p})
     return headers
 
 
@@ -132,9 +140,8 @@ def check_headers(headers: list[dict]) -> None:
 
 
 def load_runs(paths: list[Path]) -> list[LoadedRun]:
-    """Load runs (integrity-checked by :func:`models.outputs.store.load_run`)."""
-    import yaml
-
+    """Load runs (integrity-checked by :func:`models.outputs.store.load_run`; the stored
+    configs read with the limits of a config, so a damaged run is refused quickly)."""
     from models.outputs.store import RunIntegrityError, load_run
 
     runs = []
@@ -148,10 +155,34 @@ def load_runs(paths: list[Path]) -> list[LoadedRun]:
             raise NotComparable(str(e)) from None
         if "scenario_forecast" not in idata.groups():
             raise NotComparable(f"{p / 'forecast.nc'}: has no scenario_forecast group")
-        config = yaml.safe_load((p / "config.resolved.yaml").read_text("utf-8"))
-        horizons = config.get("output", {}).get("headline_horizons", [7, 30, 90])
+        _check_forecast(p / "forecast.nc", idata.scenario_forecast)
+        try:
+            config = load_yaml_text(read_text_file(p / "config.resolved.yaml",
+                                                   what="a stored config"),
+                                    str(p / "config.resolved.yaml"))
+        except ConfigError as e:
+            raise NotComparable(str(e)) from None
+        output = config.get("output") if isinstance(config, dict) else None
+        horizons = (output or {}).get("headline_horizons", [7, 30, 90]) \
+            if isinstance(output, dict) or output is None else None
+        if not isinstance(horizons, list) or not all(
+                isinstance(h, int) and not isinstance(h, bool) for h in horizons):
+            raise NotComparable(f"{p / 'config.resolved.yaml'}: output -> headline_horizons is "
+                                "not a list of days")
         runs.append(LoadedRun(p, run, idata.scenario_forecast, list(horizons)))
     return runs
+
+
+def _check_forecast(path: Path, forecast) -> None:
+    """The stored forecast has the shape every comparison reads (a file that opens but was
+    damaged, or written by something else, is refused here, not with a KeyError later)."""
+    dims = ("scenario", "draw", "day", "target", "region")
+    var = forecast.get("forecast") if hasattr(forecast, "get") else None
+    if var is None or set(var.dims) != set(dims):
+        raise NotComparable(f"{path}: scenario_forecast has no 'forecast' variable with dims "
+                            f"{', '.join(dims)}")
+    if ALL not in [str(r) for r in forecast["region"].values] or forecast.sizes["day"] < 1:
+        raise NotComparable(f"{path}: scenario_forecast has no '{ALL}' region or no days")
 
 
 def check_comparable(runs: list[LoadedRun]) -> None:
@@ -399,5 +430,6 @@ def compare_runs(paths: list[Path], out: Path, *, dpi: int = 110, plots: bool = 
     FileExistsError if ``out`` exists."""
     if len(paths) < 2:
         raise NotComparable("give at least two run directories")
+    refuse_overwrite(Path(out), paths)  # never into a finished run or an input
     check_headers(read_headers(paths))
     return write_comparison(load_runs(paths), out, dpi=dpi, plots=plots, reference=reference)

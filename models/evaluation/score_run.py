@@ -92,6 +92,7 @@ Bad input raises :class:`ScoreInputError` with one line naming the file, line an
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -99,7 +100,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from models.evaluation.scoring import (
     CUMULATIVE_BINS,
@@ -109,7 +109,9 @@ from models.evaluation.scoring import (
     score_samples,
 )
 from models.vocabulary import MIXTURE
+from scenarios.limits import MAX_CONFIG_BYTES
 from scenarios.loader import config_hash
+from scenarios.yaml_source import ConfigError, load_yaml_text, read_text_file
 
 __all__ = ["AT_LEAST", "AT_MOST", "EXACT", "OUTCOME_KINDS", "RANGE", "SUMMARY_COLUMNS", "Run", "ScoreInputError", "closest_scenario",
            "load_outcomes", "load_run", "score_run", "unscored_mixture"]
@@ -123,6 +125,9 @@ _BOUND = re.compile(r"^(?:(?:at\s+least|>=|\u2265)\s*(?P<at_least>\S+)|(?P<plus>
                     r"|(?:at\s+most|<=|\u2264)\s*(?P<at_most>\S+))$", re.IGNORECASE)
 """A bound in a ``value`` cell: "at least 900", ">= 900", "≥ 900", "900+"; "at most 50", "<= 50",
 "≤ 50"."""
+MAX_OUTCOMES_BYTES = 50_000_000
+"""Largest outcomes file read: a line per date, target and location is a few MB for any run
+(5 targets x 20 locations x 730 days = 73,000 lines)."""
 SUMMARY_COLUMNS = ("crps", "log_score", "binned_log_score", "mis_90", "coverage_50",
                    "coverage_90", "prob_in_range", "censored_log_score", "consistent_90")
 
@@ -156,15 +161,16 @@ def load_run(run_dir: str | Path) -> Run:
         raise ScoreInputError(f"{d}: not a directory (expected a run's results directory)")
     paths = {name: d / name for name in ("run.json", "config.resolved.yaml", "samples.parquet")}
     for p in paths.values():
-        if not p.is_file():
+        if not p.exists():
             raise ScoreInputError(f"{p}: file not found (a run directory holds run.json, "
                                   "config.resolved.yaml and samples.parquet)")
     try:
-        meta = json.loads(paths["run.json"].read_text(encoding="utf-8"))
+        meta = json.loads(_bounded_text(paths["run.json"], "run.json"))
     except json.JSONDecodeError as e:
         raise ScoreInputError(f"{paths['run.json']}:{e.lineno}: invalid JSON ({e.msg})") from None
     if not isinstance(meta, dict):
-        raise ScoreInputError(f"{paths['run.json']}: expected a JSON object")
+        raise ScoreInputError(f"{paths['run.json']}: not a run record (expected a JSON object, "
+                              f"got {type(meta).__name__})")
     for key in ("config_hash", "origin"):
         if key not in meta:
             raise ScoreInputError(f"{paths['run.json']}: missing key '{key}'")
@@ -173,12 +179,11 @@ def load_run(run_dir: str | Path) -> Run:
     except ValueError:
         raise ScoreInputError(f"{paths['run.json']}: key 'origin': {meta['origin']!r} is not a "
                               "date (expected YYYY-MM-DD)") from None
-    try:
-        resolved = yaml.safe_load(paths["config.resolved.yaml"].read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise ScoreInputError(f"{paths['config.resolved.yaml']}{where}: invalid YAML") from None
+    try:  # the reader of configs, with its limits: a damaged run cannot make scoring slow
+        resolved = load_yaml_text(_bounded_text(paths["config.resolved.yaml"], "a stored config"),
+                                  str(paths["config.resolved.yaml"]))
+    except ConfigError as e:
+        raise ScoreInputError(str(e)) from None
     if not isinstance(resolved, dict):
         raise ScoreInputError(f"{paths['config.resolved.yaml']}: expected a mapping")
     actual = config_hash(resolved)
@@ -193,6 +198,16 @@ def load_run(run_dir: str | Path) -> Run:
     aliases = meta.get("hubverse_locations")
     aliases = {str(k): str(v) for k, v in aliases.items()} if isinstance(aliases, dict) else {}
     return Run(d, origin, str(meta["config_hash"]), samples, weights, aliases)
+
+
+def _bounded_text(path: Path, what: str, limit: int = MAX_CONFIG_BYTES,
+                  limit_name: str = "scenarios.limits.MAX_CONFIG_BYTES") -> str:
+    """A regular file's text, at most ``limit`` bytes (never a FIFO or a device), or
+    :class:`ScoreInputError` naming the file."""
+    try:
+        return read_text_file(path, limit=limit, what=what, limit_name=limit_name)
+    except ConfigError as e:
+        raise ScoreInputError(str(e)) from None
 
 
 def _read_samples(path: Path, origin: dt.date) -> pd.DataFrame:
@@ -247,10 +262,13 @@ def load_outcomes(path: str | Path, run: Run) -> tuple[pd.DataFrame, dict[str, i
     empty for a bound; ``low`` empty for "at most", ``high`` empty for "at least"). Raises
     :class:`ScoreInputError` also when no outcome falls within the forecast (nothing to score)."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise ScoreInputError(f"{p}: file not found")
+    text = _bounded_text(p, "an outcomes file", MAX_OUTCOMES_BYTES,  # never a FIFO, a device
+                         "models.evaluation.score_run.MAX_OUTCOMES_BYTES")
     try:
-        raw = pd.read_csv(p, dtype=str, keep_default_na=False, skipinitialspace=True)
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                          skipinitialspace=True)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise ScoreInputError(f"{p}: cannot read as CSV ({first})") from None

@@ -7,9 +7,17 @@ seed, the source of every project module the nowcast's code reaches (found from 
 objects themselves, so a moved or renamed file cannot be missed), and the PyMC, nutpie and
 PyTensor versions. Changing only scenario levers therefore reuses the fit.
 
-An entry whose file does not match its recorded hash, that cannot be read, or that was written
-for other inputs is reported, removed and refitted; entries are written to a temporary name and
-renamed into place, so a killed run never leaves a half-written entry under a real key.
+An entry is used only if its record is a JSON object naming this key, the inputs it records
+equal the current inputs (an entry from another fit copied under this key is detected), the
+``.nc`` file matches the SHA-256 in the record (checked before the file is opened, so a
+truncated, empty or random file never reaches HDF5), and the posterior has the config's regions,
+chains and draws. Anything else (a directory in an entry's place, a half entry) is reported,
+removed and refitted. ``refit=True`` (``--no-cache``) never reads an entry: it refits and
+replaces it, which also repairs a damaged one. Entries are written to temporary names, checked
+against the free space first, and renamed into place, so a killed run never leaves a half-written
+entry under a real key; a temporary file of a process that is gone (killed with SIGKILL) is
+removed by the next run, and a full disk is a :class:`~models.storage.DiskFullError` naming the
+entry and the space needed, with the temporary files removed.
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ from scenarios.loader import Loaded
 __all__ = ["fit_or_load", "nowcast_cache_key", "nowcast_code_modules"]
 
 PROJECT_PACKAGES = ("models.", "scenarios.")
+MAX_RECORD_BYTES = 10_000_000
+"""A record larger than this is not one (records are a few kB: the key's inputs)."""
 
 
 def nowcast_code_modules() -> list[types.ModuleType]:
@@ -86,14 +96,18 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _load_entry(nc: Path, meta: Path, key: str):
+def _load_entry(nc: Path, meta: Path, key: str, payload: dict | None = None):
     """The cached InferenceData, or None with the reason it cannot be used."""
     from models.runtime import import_arviz
 
     try:
+        if meta.stat().st_size > MAX_RECORD_BYTES:
+            return None, "its record is too large to be one"
         record = json.loads(meta.read_text("utf-8"))
         if not isinstance(record, dict) or record.get("key") != key:
             return None, "its record is for another fit"
+        if payload is not None and record.get("inputs") != _as_json(payload):
+            return None, "its record lists other inputs (an entry of another fit under this key)"
         if record.get("sha256") != _file_sha256(nc):
             return None, "the file does not match its recorded hash (damaged or replaced)"
         az = import_arviz()
@@ -102,8 +116,42 @@ def _load_entry(nc: Path, meta: Path, key: str):
         if "posterior" not in idata.groups():
             return None, "it holds no posterior"
         return idata, None
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        return None, f"it cannot be read ({type(e).__name__}: {e})"
+    except Exception as e:  # any failure to read means: refit
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        return None, f"it cannot be read ({type(e).__name__}: {first})"
+
+
+def _as_json(payload: dict):
+    """``payload`` as its record stores it (JSON, keys sorted, dates as text)."""
+    return json.loads(json.dumps(payload, sort_keys=True, default=str))
+
+
+def _matches(idata, loaded: Loaded) -> str | None:
+    """Why a readable entry's posterior is not this config's fit, or None."""
+    post = idata.posterior
+    settings = loaded.resolved.get("sampler", {})
+    regions = [str(r) for r in post["region"].values] if "region" in post.coords else None
+    if regions is not None and regions != list(loaded.config.episode.regions):
+        return f"its posterior has regions {', '.join(regions)}, not the config's"
+    for dim, key in (("chain", "chains"), ("draw", "posterior_draws")):
+        if key in settings and post.sizes.get(dim) != settings[key]:
+            return f"its posterior has {post.sizes.get(dim)} {dim}s, the settings {settings[key]}"
+    return None
+
+
+def _clean_stale(cache_dir: Path) -> None:
+    """Remove temporary entry files of processes that are gone (a fit killed while storing)."""
+    if not cache_dir.is_dir():
+        return
+    for p in cache_dir.glob("nowcast-*.tmp-*"):
+        pid = p.name.rpartition(".tmp-")[2].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                _remove(p)
+            except OSError:
+                pass
 
 
 def _remove(*paths: Path) -> None:
@@ -119,9 +167,10 @@ def _remove(*paths: Path) -> None:
 
 
 def fit_or_load(loaded: Loaded, seed: int, sampler: str, cache_dir: Path | None,
-                progress: bool = False, *, say=None):
+                progress: bool = False, *, say=None, refit: bool = False):
     """The nowcast fit for the primary config, from the cache when its inputs are unchanged.
     Returns ``(NowcastFit, cached: bool)``. ``cache_dir=None``: always fit, write nothing.
+    ``refit``: fit even when an entry exists (never reading it) and replace the entry.
     ``say(message)`` receives notices (a damaged entry removed)."""
     from models.inference.diagnostics import diagnose
     from models.inference.nowcast import NowcastFit, NowcastModel, fit_nowcast
@@ -131,16 +180,24 @@ def fit_or_load(loaded: Loaded, seed: int, sampler: str, cache_dir: Path | None,
     if cache_dir is not None:
         key, payload = nowcast_cache_key(loaded, seed, sampler)
         nc, meta = cache_dir / f"nowcast-{key}.nc", cache_dir / f"nowcast-{key}.json"
-        if nc.exists() or meta.exists():
+        _clean_stale(cache_dir)
+        if refit:
+            _remove(nc, meta)
+        elif nc.exists() or meta.exists() or nc.is_symlink() or meta.is_symlink():
             t0 = time.perf_counter()
-            idata, problem = _load_entry(nc, meta, key) if nc.is_file() and meta.is_file() \
-                else (None, "it is incomplete")
-            if idata is not None:
-                state = NowcastModel(cfg).state_for_seed(idata.posterior, seed)
-                diagnostics = diagnose(idata.posterior, idata.sample_stats, sampler)
-                diagnostics["cached"] = True
-                return NowcastFit(idata, state, diagnostics,
-                                  {"load_cached": time.perf_counter() - t0}), True
+            idata, problem = _load_entry(nc, meta, key, payload) \
+                if nc.is_file() and meta.is_file() else (None, "it is incomplete")
+            problem = problem or _matches(idata, loaded)
+            if problem is None:
+                try:
+                    state = NowcastModel(cfg).state_for_seed(idata.posterior, seed)
+                    diagnostics = diagnose(idata.posterior, idata.sample_stats, sampler)
+                except Exception as e:  # a posterior the model cannot use
+                    problem = f"its posterior does not fit the model ({type(e).__name__}: {e})"
+                else:
+                    diagnostics["cached"] = True
+                    return NowcastFit(idata, state, diagnostics,
+                                      {"load_cached": time.perf_counter() - t0}), True
             if say is not None:
                 say(f"warning: cached nowcast fit {nc} unusable ({problem}); removed, refitting")
             else:
@@ -165,7 +222,14 @@ def fit_or_load(loaded: Loaded, seed: int, sampler: str, cache_dir: Path | None,
 def _store(idata, nc: Path, meta: Path, key: str, payload: dict) -> None:
     """Write the entry under temporary names, then rename: the record last, so an entry is
     complete whenever its record exists."""
-    nc.parent.mkdir(parents=True, exist_ok=True)
+    from models.storage import DISK_FULL_ERRNOS, OutputError, check_free_space, disk_full
+
+    need = 1.5 * sum(getattr(idata, g).nbytes for g in idata.groups()) + 1e6
+    try:
+        nc.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{nc.parent}: cannot create the fit cache ({e.strerror})") from None
+    check_free_space(nc.parent, need, "the fit cache entry")
     stamp = f".tmp-{os.getpid()}-{time.time_ns()}"
     tmp_nc, tmp_meta = nc.with_name(nc.name + stamp), meta.with_name(meta.name + stamp)
     try:
@@ -174,5 +238,9 @@ def _store(idata, nc: Path, meta: Path, key: str, payload: dict) -> None:
         tmp_meta.write_text(json.dumps(record, sort_keys=True, default=str), "utf-8")
         os.replace(tmp_nc, nc)
         os.replace(tmp_meta, meta)
+    except OSError as e:
+        if e.errno in DISK_FULL_ERRNOS:
+            raise disk_full(nc, need, e) from None
+        raise OutputError(f"{nc}: cannot write the fit cache entry ({e.strerror})") from None
     finally:
         _remove(tmp_nc, tmp_meta)

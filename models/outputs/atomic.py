@@ -5,7 +5,12 @@ filesystem) that is renamed to its final name only when complete. An exception, 
 SIGTERM removes the temporary directory; SIGKILL cannot be caught, so it leaves one behind, which
 is recognisable by its prefix and removed by the next write in the same parent directory once its
 process is gone. An existing directory is never opened for writing; it is replaced only when the
-caller names a marker file that proves it is an earlier output of the same kind."""
+caller names a marker file that proves it is an earlier output of the same kind.
+
+Faults of the file system become one-line errors naming the directory (:mod:`models.storage`):
+a full disk a :class:`~models.storage.DiskFullError` with the space needed (when the caller
+gives an estimate, checked against the free space before anything is written), any other
+OSError an :class:`~models.storage.OutputError`; either way the temporary directory is gone."""
 
 from __future__ import annotations
 
@@ -16,11 +21,8 @@ import signal
 import socket
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    pass
-
+from models.storage import DISK_FULL_ERRNOS, OutputError, check_free_space, disk_full
 
 TEMP_PREFIX = ".tmp-"
 """Prefix of directories being written (never a finished run)."""
@@ -90,16 +92,24 @@ def _sigterm_as_exception():
 
 
 @contextlib.contextmanager
-def atomic_directory(final: Path, *, replace_marker: str | None = None):
+def atomic_directory(final: Path, *, replace_marker: str | None = None,
+                     need_bytes: float | None = None):
     """Yield a temporary sibling of ``final`` to fill; rename it to ``final`` on success.
 
     On any exception, Ctrl-C or SIGTERM the temporary directory is removed and the error
     re-raised (SIGTERM as :class:`TerminatedDuringWrite`, exit status 143). ``final`` must not
     exist, unless ``replace_marker`` is given and ``final`` holds a file of that name (an earlier
     output of the same kind, e.g. a backtest directory): then the old directory is moved aside,
-    the new one renamed into place, and the old one removed."""
+    the new one renamed into place, and the old one removed. ``need_bytes``: an estimate of
+    what will be written, refused up front when the file system has less free space, and named
+    in the message if the disk fills anyway."""
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{final.parent}: cannot create the directory ({e.strerror})") from None
+    if need_bytes:
+        check_free_space(final.parent, need_bytes, f"writing {final.name}")
     clean_stale_temp_dirs(final.parent)
     replace = False
     if final.exists() or final.is_symlink():
@@ -119,6 +129,12 @@ def atomic_directory(final: Path, *, replace_marker: str | None = None):
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.rename(tmp, final)
+        except OSError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if e.errno in DISK_FULL_ERRNOS:
+                raise disk_full(final, need_bytes, e) from None
+            where = f" ({e.filename})" if e.filename else ""
+            raise OutputError(f"{final}: cannot write{where}: {e.strerror or e}") from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
-import yaml
 
 from models.outputs.atomic import TEMP_PREFIX
 from models.outputs.run_result import RunResult, config_yaml, posterior_fingerprint
 from models.runtime import import_arviz, jsonable, package_versions
 from scenarios.loader import config_hash
+from scenarios.yaml_source import ConfigError, load_yaml_text, read_text_file
 
 if TYPE_CHECKING:
     import arviz as az
@@ -144,21 +144,32 @@ def load_run(run_dir: Path) -> tuple[az.InferenceData, dict]:
     if run_dir.name.startswith(TEMP_PREFIX):
         raise RunIntegrityError(f"{run_dir}: an unfinished (interrupted) run, not a result")
     run_file = run_dir / "run.json"
+    if not run_file.exists():
+        raise FileNotFoundError(f"{run_file}: not found; is {run_dir} a run directory?")
     try:
-        run_json = json.loads(run_file.read_text("utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{run_file}: not found; is {run_dir} a run directory?") from None
+        run_json = json.loads(_read_text(run_file, "run.json"))
     except json.JSONDecodeError as e:
         raise RunIntegrityError(f"{run_file}: not valid JSON ({e})") from None
+    if not isinstance(run_json, dict) or not isinstance(run_json.get("scenario_id"), str):
+        raise RunIntegrityError(f"{run_file}: not a run record (expected a JSON object with "
+                                "'scenario_id', got "
+                                f"{type(run_json).__name__ if not isinstance(run_json, dict) else 'an object without it'})")
     hashes = run_json.get("config_hashes", {})
+    if not isinstance(hashes, dict):
+        raise RunIntegrityError(f"{run_file}: 'config_hashes' is not a mapping")
     for sid, stored in hashes.items():
         name = ("config.resolved.yaml" if sid == run_json["scenario_id"]
                 else f"config.{sid}.resolved.yaml")
-        _check_yaml(run_dir / name, (run_dir / name).read_text("utf-8"), stored, sid)
+        _check_yaml(run_dir / name, _read_text(run_dir / name, "a stored config"), stored, sid)
     nc = run_dir / "forecast.nc"
     if not nc.is_file():
         raise FileNotFoundError(f"{nc}: not found (was the run written without 'netcdf'?)")
-    idata = read_netcdf(nc)
+    try:
+        idata = read_netcdf(nc)
+    except Exception as e:  # HDF5 and netCDF readers raise many kinds
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise RunIntegrityError(f"{nc}: cannot be read as netCDF, damaged or truncated "
+                                f"({first})") from None
     attrs = idata.attrs
     if attrs.get("config_hash") != run_json.get("config_hash"):
         raise RunIntegrityError(f"{nc}: config hash {attrs.get('config_hash')} differs from "
@@ -174,12 +185,20 @@ def load_run(run_dir: Path) -> tuple[az.InferenceData, dict]:
     return idata, run_json
 
 
-def _check_yaml(where: Path, text: str, stored_hash: str, scenario: str) -> None:
+def _read_text(path: Path, what: str) -> str:
+    """A file of the run, read with the bounds of a config (a regular file, at most
+    :data:`~scenarios.limits.MAX_CONFIG_BYTES`), or :class:`RunIntegrityError`."""
     try:
-        actual = config_hash(yaml.safe_load(text))
-    except yaml.YAMLError as e:
-        raise RunIntegrityError(f"{where}: stored config of scenario '{scenario}' is not valid "
-                                f"YAML ({e})") from None
+        return read_text_file(path, what=what)
+    except ConfigError as e:
+        raise RunIntegrityError(str(e)) from None
+
+
+def _check_yaml(where: Path, text: str, stored_hash: str, scenario: str) -> None:
+    try:  # the reader of configs, with its limits: a bomb in a stored config is refused fast
+        actual = config_hash(load_yaml_text(text, str(where)))
+    except ConfigError as e:
+        raise RunIntegrityError(f"stored config of scenario '{scenario}': {e}") from None
     if actual != stored_hash:
         raise RunIntegrityError(
             f"{where}: stored config of scenario '{scenario}' does not match its stored hash "

@@ -48,6 +48,7 @@ from models.outputs.statistics import summarise
 from models.outputs.store import run_json, write_netcdf
 from models.outputs.views import monthly_deaths
 from models.runtime import jsonable, peak_memory_mb
+from models.storage import estimate_run_bytes, refuse_overwrite
 
 __all__ = ["write_run"]
 
@@ -62,9 +63,21 @@ def write_run(result: RunResult, out_dir: Path, formats=None, *, dpi: int = 120)
     started = time.perf_counter()
     formats = tuple(result.primary.config.output.formats if formats is None else formats)
     final = Path(out_dir) / result.scenario_id / result.run_id
-    with atomic_directory(final) as tmp:
+    refuse_overwrite(Path(out_dir), (), what="output directory")  # never inside a finished run
+    with atomic_directory(final, need_bytes=result_bytes(result, formats)) as tmp:
         _write_contents(result, tmp, formats, dpi=dpi, started=started)
     return final
+
+
+def result_bytes(result: RunResult, formats) -> float:
+    """Estimate of what :func:`write_run` writes for ``result`` (see
+    :func:`models.storage.estimate_run_bytes`), from the arrays in memory."""
+    fc = result.forecast["forecast"]
+    idata = result.idata
+    nowcast = 0.0 if idata is None else float(sum(
+        getattr(idata, g).nbytes for g in idata.groups()))
+    return estimate_run_bytes(fc.sizes["scenario"], fc.sizes["draw"], fc.sizes["day"],
+                              fc.sizes["region"], fc.sizes["target"], formats, nowcast)
 
 
 def _write_contents(result: RunResult, run_dir: Path, formats, *, dpi: int, started: float):
