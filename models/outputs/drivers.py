@@ -37,10 +37,11 @@ SENSITIVITY_FILE = "sensitivity.csv"
 INFLUENCE_FILE = "influence.csv"
 INFLUENCE_COLUMNS = ["scenario", "target", "region", "horizon", "evidence", "quantity",
                      "median_all", "median_without", "median_change", "q05_change",
-                     "q95_change", "divergences", "separated_with"]
+                     "q95_change", "divergences", "target_accept", "separated_with"]
 """Columns of the evidence-influence table: per left-out report, the median with all evidence
 and without it, the relative changes of the median and of the 5% and 95% quantiles, the refit's
-divergent transitions, and the reports separated against this one (their windows stay as
+divergent transitions and the NUTS target acceptance it ended with (a divergent refit is retried
+once with smaller steps), and the reports separated against this one (their windows stay as
 separated)."""
 INFLUENCE_TARGETS = ("cum_deaths", "displaced")
 """Targets drawn in the influence chart (the table has all)."""
@@ -167,6 +168,16 @@ def influence_blocks(table: pd.DataFrame, run_dir: Path) -> list:
         f"targets and horizons, and the 5%/95% quantiles: {INFLUENCE_FILE}."),
         Table(["report left out", *[f"{s}: {TARGET_SHORT.get(t, t)}" for s, t in cols],
                "separated with"], [with_all, *rows])]
+    if "divergences" in table:
+        divergent = table.drop_duplicates("evidence")
+        divergent = divergent[divergent["divergences"] > 0]
+        if len(divergent):
+            blocks.append(Para(
+                "Caution: the refit without " + ", ".join(
+                    f"{r.evidence} ({int(r.divergences)} divergent transitions)"
+                    for r in divergent.itertuples())
+                + " still diverged after a retry with smaller steps; read its row as "
+                "approximate."))
     return blocks + _images(run_dir, "influence_", "how each report moves {}: relative change "
                             "without it (bar: median; markers: 5% and 95% quantiles)")
 

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from fixtures_results import synthetic_run
+
 from models.outputs.write import write_run
 
 FORMATS = ("netcdf", "csv", "parquet")
