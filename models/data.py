@@ -140,6 +140,11 @@ def _numeric(df: pd.DataFrame, column: str, path: Path, *, allow_nan: bool = Fal
         i = int(np.flatnonzero(bad.to_numpy())[0])
         shown = "empty" if pd.isna(raw.iloc[i]) else repr(raw.iloc[i])
         raise DataError(f"{_where(path, i)}: column {column}: {shown} is not a number")
+    infinite = np.isinf(values.to_numpy(dtype=float))
+    if infinite.any():  # 'inf' parses as a number, but no count is infinite
+        i = int(np.flatnonzero(infinite)[0])
+        raise DataError(f"{_where(path, i)}: column {column}: {raw.iloc[i]!r} is not a finite "
+                        "number")
     if non_negative and (values < 0).any():
         i = int(np.flatnonzero((values < 0).to_numpy())[0])
         raise DataError(f"{_where(path, i)}: column {column}: {values.iloc[i]:g} is negative; "

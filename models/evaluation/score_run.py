@@ -94,6 +94,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,6 +212,16 @@ def _bounded_text(path: Path, what: str, limit: int = MAX_CONFIG_BYTES,
 
 
 def _read_samples(path: Path, origin: dt.date) -> pd.DataFrame:
+    import stat
+
+    try:  # a named pipe or a device would block or never end: a regular file or nothing
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        raise ScoreInputError(f"{path}: cannot read ({e.strerror})") from None
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a directory" if stat.S_ISDIR(mode)
+                else "not a regular file")
+        raise ScoreInputError(f"{path}: is {kind}, expected the run's samples (parquet)")
     try:
         df = pd.read_parquet(path)
     except (OSError, ValueError) as e:

@@ -4,7 +4,9 @@ the resolved configs, and the checks that reload it only when it matches itself.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
+import sys
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -131,7 +133,49 @@ def read_netcdf(path: Path) -> az.InferenceData:
                                 "InferenceData scheme", category=UserWarning)
         az = import_arviz()
         with az.rc_context({"data.load": "eager"}):
-            return az.from_netcdf(str(path))
+            try:
+                _check_hdf5(path)
+                return az.from_netcdf(str(path))
+            except Exception as e:
+                error = e
+    # A damaged file leaves h5netcdf's File half-built; its __del__ then fails on an attribute
+    # its __init__ never set and Python prints that as "Exception ignored ... Traceback" on
+    # stderr. Free the frames that hold it now, with that one message silenced, then raise the
+    # reading error itself (the callers turn it into one line naming the file).
+    link, seen = error, set()
+    while link is not None and id(link) not in seen:  # the chained errors' frames too
+        seen.add(id(link))
+        link.__traceback__ = None
+        link = link.__cause__ or link.__context__
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        if not (isinstance(unraisable.exc_value, AttributeError)
+                and "_writable" in str(unraisable.exc_value)):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    raise error
+
+
+def _check_hdf5(path: Path) -> None:
+    """Read every attribute and dataset of the HDF5 file with h5py, which fails cleanly on a
+    damaged file, before h5netcdf opens it (h5netcdf's File, half-built on a damaged file, fails
+    again when collected, which Python prints as a traceback)."""
+    import h5py
+
+    def visit(name, obj):
+        dict(obj.attrs)
+        if isinstance(obj, h5py.Dataset):
+            obj[()]
+
+    with h5py.File(path, "r") as f:
+        dict(f.attrs)
+        f.visititems(visit)
 
 
 def load_run(run_dir: Path) -> tuple[az.InferenceData, dict]:
