@@ -1,7 +1,7 @@
 """Throughput and memory of the Monte Carlo engine (models/simulate.py), against two references
 measured in the same run:
 
-* **naive**: ``tests/naive_reference.py``, a per-draw, per-day Python loop of the same process;
+* **naive**: ``tests/support/naive_reference.py``, a per-draw, per-day Python loop of the same process;
 * **RNG bound**: numpy generating the variates one scenario path needs (per path and day: one
   uniform, one normal per region, two negative binomials and three binomials per region: new
   displacement, border crossings among them, returns), in the
@@ -108,11 +108,9 @@ def measure(draws: int = 10_000, horizon: int = 90, repeats: int = 3, naive_draw
     ``naive_draws``: draws per scenario for the (slow) naive reference. Returns a dict of
     path-days per second (medians over ``repeats``, wall and CPU) and their ratios.
     """
-    sys.path.insert(0, str(ROOT / "tests"))
-    from naive_reference import simulate_naive
-
     from models.simulation.engine import simulate_scenarios
     from tests.support import example_state
+    from tests.support.naive_reference import simulate_naive
 
     scen = _scenarios()
     state = example_state(4000, seed=1)

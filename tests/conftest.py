@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # Test modules live in folders that mirror the code (tests/inference/, tests/outputs/, ...); the
-# helpers they share (support, naive_reference) sit in tests/ itself.
+# helpers they share sit in one package, tests/support/ (imported as `support`).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 CONFIGS = ROOT / "configs"
 SHARED_DATA = ROOT.parent / "shared" / "data"

@@ -1,6 +1,6 @@
 """The Monte Carlo scenario engine: from each posterior draw, casualties and displacement day by day.
 
-The process (this description is the specification; ``tests/naive_reference.py`` implements it
+The process (this description is the specification; ``tests/support/naive_reference.py`` implements it
 independently, as a plain loop). For every posterior draw ``i`` (a row of a :class:`NowcastState`),
 every scenario, every region ``r`` and forecast days ``h = 1..H`` after the origin:
 

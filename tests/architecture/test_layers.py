@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("models", "scenarios")
 SHIMS = {"models.run", "models.compare", "models.score", "models.backtest", "models.priors",
-         "models.timeline", "models.sbc"}
+         "models.timeline", "models.sbc", "models.sweep"}
 MAX_LINES = 500
 LONG_ALLOWED = {
     "models.simulation.engine": "the Monte Carlo hot loop; its 57-line module docstring is the "

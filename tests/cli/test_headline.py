@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fixtures_results import synthetic_forecast
+from support.results import synthetic_forecast
 
 from models.cli import run as run_cli
 from models.vocabulary import TARGETS

@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_results import synthetic_run
 from support import ROOT
+from support.results import synthetic_run
 
 from models.cli import compare as compare_cli
 from models.evaluation import compare

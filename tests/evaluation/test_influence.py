@@ -9,6 +9,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from support import example_state
+from support.results import synthetic_run
 
 from models.evaluation.influence import (
     RETRY_TARGET_ACCEPT,
@@ -19,8 +21,6 @@ from models.evaluation.influence import (
 from models.inference.nowcast import EvidenceArrays
 from models.outputs.drivers import INFLUENCE_COLUMNS
 from scenarios.evidence import observations
-from tests.fixtures_results import synthetic_run
-from tests.support import example_state
 
 
 class StandInModel:

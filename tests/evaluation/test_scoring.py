@@ -794,7 +794,7 @@ def test_cli_accepts_string_draw_ids_and_refuses_negative_draws(tmp_path, capsys
 def test_scored_mixture_is_the_engine_mixture_of_a_written_run(tmp_path):
     """On a run written by models.outputs.write, the mixture scored is draw by draw the pick the
     forecast made (``mixture_component``), i.e. the stored mixture's draws."""
-    from fixtures_results import synthetic_run
+    from support.results import synthetic_run
 
     from models.outputs.write import write_run
 

@@ -8,6 +8,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from support.update import NEW_SOURCE, synthetic_stored_run, write_episode_configs
 
 from models.cli.timeline import main
 from models.evaluation.timeline import (
@@ -19,7 +20,6 @@ from models.evaluation.timeline import (
     write_timeline,
 )
 from models.outputs.timeline_plots import plot_timeline
-from tests.fixtures_update import NEW_SOURCE, synthetic_stored_run, write_episode_configs
 
 LATER = dt.date(2024, 12, 15)
 NEW_REPORTS = """\

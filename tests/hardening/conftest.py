@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fixtures_results import synthetic_run
+from support.results import synthetic_run
 
 from models.outputs.write import write_run
 

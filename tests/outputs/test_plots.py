@@ -11,10 +11,10 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_results import SHIPPED, synthetic_run
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 from PIL import Image as PILImage
+from support.results import SHIPPED, synthetic_run
 
 from models.outputs import plots, statistics
 from models.outputs.formatting import format_counts

@@ -1,6 +1,6 @@
 """Run results: atomic writes, file formats (netCDF, hubverse CSV/parquet, ViEWS), integrity
 checks on reload, the report, and the progress reporter. No NUTS fit: synthetic runs from
-fixtures_results."""
+support.results."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from fixtures_results import synthetic_forecast, synthetic_run
+from support.results import synthetic_forecast, synthetic_run
 
 from models import runtime
 from models.data import month_id
@@ -281,8 +281,8 @@ def test_monthly_deaths_from_an_origin_on_the_last_day_of_a_month():
 def test_engine_output_writes_and_reloads(tmp_path):
     """Contract with models.simulation.engine: its Dataset (float32 counts, lever variables, event
     days with inf) goes through every tabular format and back unchanged."""
-    from fixtures_results import load_with_compared, synthetic_idata
     from support import example_state
+    from support.results import load_with_compared, synthetic_idata
 
     from models.simulation.engine import simulate_scenarios
 
@@ -376,7 +376,7 @@ KILL_SCRIPT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     sys.path.insert(0, {tests!r})
-    from fixtures_results import synthetic_run
+    from support.results import synthetic_run
     from models.outputs import write
 
     out, ready = Path(sys.argv[1]), Path(sys.argv[2])

@@ -149,7 +149,7 @@ def test_report_blocks_from_the_written_table(tmp_path):
 
 
 def test_the_writer_writes_sensitivity_csv(tmp_path):
-    from fixtures_results import synthetic_run
+    from support.results import synthetic_run
 
     from models.outputs.write import write_run
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from naive_reference import simulate_naive
 from scipy import stats
 from support import example_state
+from support.naive_reference import simulate_naive
 
 import models.simulation.engine as sim
 from models.simulation import rng as mcrng
@@ -613,7 +613,7 @@ def _local(shipped):
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["baseline", "escalation", "deescalation", "local"])
 def test_engine_agrees_with_naive_reference(scenario, shipped):
-    """Two-sample KS tests of the engine against tests/naive_reference.py, on independent
+    """Two-sample KS tests of the engine against tests/support/naive_reference.py, on independent
     posterior samples (example_state at two seeds: non-zero flight hazard and refugee share).
     Compared, in both regions: cum_deaths, cum_civilian_deaths, displaced and cum_refugees on days
     7 and 30, and the day's deaths, new displacement and border crossings on days 2 and 30 (daily

@@ -14,7 +14,7 @@ from models.simulation.engine import simulate_scenarios as simulate
 from models.state import NowcastState
 from scenarios.loader import load_config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
 
 __all__ = ["CONFIGS", "ROOT", "example_state", "shipped_assumptions", "simulate"]

@@ -24,7 +24,7 @@ from scenarios.evidence import observations
 from scenarios.levers import REGIMES
 from scenarios.loader import Loaded, load_config
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 SHIPPED = ("baseline", "escalation", "deescalation", "displacement")
 """Shipped scenario configs (configs/<id>.yaml)."""
 

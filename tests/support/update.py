@@ -20,7 +20,7 @@ from models.outputs.run_result import RunResult, new_run_id
 from models.runtime import import_arviz
 from scenarios.loader import load_config
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 START = dt.date(2024, 11, 27)
 OLD_ORIGIN = dt.date(2024, 12, 1)
 
