@@ -8,6 +8,11 @@ main forms are stated by a central 90% interval (``low``/``high``: 5% and 95% qu
     {dist: uniform, low: 0.0, high: 1.0}       # hard bounds, flat in between
     {dist: normal, mean: 0.0, sd: 0.1}         # signed quantities (trends)
 
+One exception holds a lever at a point: ``{dist: fixed, value: 2.0}``, what ``models.sweep`` sets a
+lever to at each grid point ("what if the escalated intensity were exactly 2x?"); a config may
+use it for a lever the analyst treats as known, and the forecast then carries no uncertainty
+about that lever.
+
 Each spec gives a frozen scipy distribution, so Monte Carlo levers are drawn by the inverse CDF of
 named uniform streams (common random numbers: two scenarios with the same uniform stream and
 different distributions get comonotone, draw-by-draw comparable values).
@@ -125,8 +130,32 @@ class Normal(_Spec):
         return stats.norm(loc=self.mean, scale=self.sd)
 
 
-Distribution = Annotated[LogNormal | Beta | Uniform | Normal, Field(discriminator="dist")]
-DISTRIBUTION_NAMES = ("lognormal", "beta", "uniform", "normal")
+class _PointMass:
+    """The frozen form of :class:`Fixed`: every quantile is the value."""
+
+    def __init__(self, value: float):
+        self.value = float(value)
+
+    def ppf(self, u):
+        return np.full(np.shape(u), self.value, dtype="float64")
+
+    def median(self) -> float:
+        return self.value
+
+
+class Fixed(_Spec):
+    """A quantity held at one value, without uncertainty: what a sweep (``models.sweep``) sets a
+    lever to at each grid point; in a config, for a lever the analyst treats as known."""
+
+    dist: Literal["fixed"]
+    value: float
+
+    def frozen(self):
+        return _PointMass(self.value)
+
+
+Distribution = Annotated[LogNormal | Beta | Uniform | Normal | Fixed, Field(discriminator="dist")]
+DISTRIBUTION_NAMES = ("lognormal", "beta", "uniform", "normal", "fixed")
 
 
 def _beta_from_interval(low: float, high: float) -> tuple[float, float]:

@@ -8,11 +8,11 @@ regime) or down (``lowers_to``: at most that regime) from the day they happen.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from scenarios.distributions import Beta, Distribution, LogNormal
+from scenarios.distributions import Beta, Distribution, Fixed, LogNormal
 
 REGIMES = ("contained", "prolonged", "escalated", "regional_war")
 """Closed, ordered set of conflict regimes (least to most intense)."""
@@ -89,10 +89,11 @@ class Assumptions(Strict):
     )
     events: dict[Id, InterventionEvent] = Field(default_factory=dict)
     region_multipliers: dict[Id, RegionMultipliers] = Field(default_factory=dict)
-    trend_half_life_days: LogNormal = Field(
+    trend_half_life_days: Annotated[LogNormal | Fixed, Field(discriminator="dist")] = Field(
         description="days over which the nowcast's current trend in intensity halves"
     )
-    daily_return_rate: Beta = Field(description="share of the currently displaced returning per day")
+    daily_return_rate: Annotated[Beta | Fixed, Field(discriminator="dist")] = Field(
+        description="share of the currently displaced returning per day")
     encodes: Id = Field(description="projection the trend/return levers encode")
 
     @model_validator(mode="after")

@@ -318,10 +318,13 @@ def format_errors(err: ValidationError, lines: dict, model: type[BaseModel]) -> 
         elif e["type"] == "missing":
             msg = "required key is missing"
         elif e["type"] == "union_tag_invalid":
-            msg = (f"unknown distribution {e['input'].get('dist')!r}; expected one of lognormal, "
-                   "beta, uniform, normal") if isinstance(e["input"], dict) else msg
+            tags = [t.strip(" '") for t in str(e.get("ctx", {}).get("expected_tags", "")).split(",")
+                    if t.strip(" '")] or ["lognormal", "beta", "uniform", "normal", "fixed"]
+            given = e["input"].get("dist") if isinstance(e["input"], dict) else None
+            msg = (f"unknown distribution {given!r}; expected one of {', '.join(tags)} here."
+                   + did_you_mean(str(given), tags)) if isinstance(e["input"], dict) else msg
         elif e["type"] == "union_tag_not_found":
-            msg = "a distribution needs 'dist:' (lognormal, beta, uniform or normal)"
+            msg = "a distribution needs 'dist:' (lognormal, beta, uniform, normal or fixed)"
         elif e["type"] == "literal_error" and loc and loc[-1] == "dist":
             msg = (f"unknown distribution {e['input']!r}; expected "
                    f"{e['ctx'].get('expected', 'another')} here")
