@@ -136,15 +136,17 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sys.stdout.write(text)
     d = draft.data
-    pops = sum(1 for r in d.get("episode", {}).get("regions", {}).values()
-               if "value" in r["population_at_risk"] or r["population_at_risk"].get("candidates"))
+    drafted = d.get("episode", {}).get("regions", {})
+    pops = (len(drafted.get("candidates", [])) if "TODO" in drafted else
+            sum(1 for r in drafted.values()
+                if "value" in r["population_at_risk"] or r["population_at_risk"].get("candidates")))
     print(f"drafted from {len(docs)} document(s): {len(d['evidence'])} evidence, "
           f"{pops} population figure(s), {len(d['scenario']['projections'])} projection(s); "
           f"{len(todos(d))} TODO(s) to fill; {len(draft.skipped)} number(s) not drafted "
           f"(listed at the end){' -> ' + args.out if args.out else ''}", file=sys.stderr)
     if not regions:
-        print("note: no --regions: every region is a TODO and population figures are left "
-              "out", file=sys.stderr)
+        print("note: no --regions: episode.regions is a TODO offering the population figures "
+              "found; --regions id=Name,... places figures in their regions", file=sys.stderr)
     return 0
 
 

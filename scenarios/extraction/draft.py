@@ -135,6 +135,7 @@ def build(documents: list[Document], regions: dict[str, list[str]] | None = None
                               start)
     draft = Draft({"schema_version": 1, "sources": {}})
     evidence, profiles, projections, population = {}, {}, {}, {r: [] for r in regions}
+    unplaced: list = []  # population figures without a region (no --regions)
     c = draft.comments
     for doc in documents:
         draft.data["sources"][doc.id] = {
@@ -165,13 +166,14 @@ def build(documents: list[Document], regions: dict[str, list[str]] | None = None
                     for r in targets:
                         population[r].append((f, doc))
                     if not targets:
+                        unplaced.append((f, doc))
                         draft.skipped.append(Skipped(s, f.phrase, "a population figure with no "
-                                                     "region to put it in (give --regions)"))
+                                                     "region to put it in (give --regions); "
+                                                     "offered under episode.regions"))
                     continue
                 evidence_entry(draft, evidence, profiles, f, doc, starts,
                                (region, rcands, rwhy))
-    if regions:
-        draft.data["episode"] = _episode(documents, regions, population, starts, c)
+    draft.data["episode"] = _episode(documents, regions, population, starts, c, unplaced)
     draft.data["reporting"] = profiles
     draft.data["evidence"] = evidence
     draft.data["scenario"] = {"projections": projections}
@@ -223,13 +225,19 @@ def evidence_entry(draft: Draft, evidence: dict, profiles: dict, f: Figure, doc:
         c[("evidence", eid, "region")] = rwhy
 
 
-def _episode(documents, regions, population, starts, c) -> dict:
+def _episode(documents, regions, population, starts, c, unplaced=()) -> dict:
     latest = max(d.published for d in documents)
     out = {"name": todo("the episode's name"),
            "country": todo("ISO 3166-1 alpha-3 code of the country"),
            "start": todo("day 1 of the episode", starts) if starts else todo("day 1 of the episode"),
            "origin": todo("last day of information (the latest document's date)", [latest]),
            "regions": {}}
+    if not regions:  # the analyst names the regions; the population figures found are offered
+        out["regions"] = todo(
+            "the episode's regions: id -> {name, code, population_at_risk} (no --regions given)",
+            [{"population_at_risk": {"value": f.phrase, "source": {
+                "document": doc.id, "passage": f.sentence.text}}} for f, doc in unplaced])
+        return out
     for rid, names in regions.items():
         cands = [{"value": f.phrase, "source": {"document": doc.id, "passage": f.sentence.text}}
                  for f, doc in population.get(rid, [])]

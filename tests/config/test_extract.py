@@ -327,10 +327,34 @@ def test_undecided_fields_are_todos_never_guesses():
     (e,) = d.data["evidence"].values()
     assert is_todo(e["region"]) and is_todo(e["period"]) and is_todo(e["quantity"])
     assert e["source"]["reporter"] == "Local sources"
-    # without regions the region is a TODO with no candidate, and no episode is drafted
+    # without regions the region is a TODO with no candidate, and so are the episode's regions
     d = build([Document.from_text("t", "t.txt", text, D(2024, 12, 2))])
     (e,) = d.data["evidence"].values()
-    assert reading(e["region"]) == (T, []) and "episode" not in d.data
+    assert reading(e["region"]) == (T, []) and is_todo(d.data["episode"]["regions"])
+
+
+def test_draft_without_regions_validates_once_its_regions_are_named(tmp_path):
+    """The issue's command has no --regions: the episode's regions are one TODO offering the
+    population figure the documents give ('around 4 million', Idlib), and the draft validates
+    once an analyst names the regions and fills the rest."""
+    d = build([Document.read(f) for f in sorted(SOURCES.glob("*.txt"))])
+    offered = d.data["episode"]["regions"]["candidates"]
+    assert [c["population_at_risk"]["value"] for c in offered] == ["around 4 million"]
+    assert "Idlib" in offered[0]["population_at_risk"]["source"]["passage"]
+
+    def choose(path, t):
+        if path[-1] == "regions":
+            return {"aleppo": {"name": "Aleppo", "population_at_risk": {
+                        "value": "around 2 million", "basis": "assumed"}},
+                    "idlib": {"name": "Idlib", "population_at_risk": t["candidates"][0][
+                        "population_at_risk"]}}
+        return fill_choice(path, t)
+
+    data = fill_todos(d.data, choose)
+    assert not todos(data)
+    loaded = load_config(scenario_over(data, tmp_path, fill=False))
+    assert len(loaded.config.evidence) == 4
+    assert loaded.config.episode.regions["idlib"].population_at_risk.parsed().low == 3.6e6
 
 
 @pytest.mark.parametrize("text, reason", [
