@@ -182,3 +182,14 @@ def test_importing_models_has_no_side_effects():
             "assert not heavy, heavy; print(sorted(models.__all__))")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_command_lines_stay_thin():
+    """Each command-line module is parse, call, print, exit code: well under 200 lines (what
+    it formats lives in models/outputs, what it computes in the library)."""
+    from pathlib import Path
+
+    cli = Path(__file__).resolve().parents[2] / "models" / "cli"
+    long = {p.name: n for p in cli.glob("*.py")
+            if (n := len(p.read_text("utf-8").splitlines())) >= 200}
+    assert not long, long

@@ -8,6 +8,7 @@ import pytest
 from support.results import synthetic_forecast
 
 from models.cli import run as run_cli
+from models.outputs.summary_text import headline
 from models.vocabulary import TARGETS
 
 LONG = "goma-escalation"  # 15 characters: once ran into the target ("goma-escalationcum_deaths")
@@ -26,7 +27,7 @@ def columns(line: str) -> list[str]:
 
 
 def test_columns_hold_the_longest_id(forecast):
-    text = run_cli.headline(forecast, [7, 30], "2025-01-31", "2025-01-26")
+    text = headline(forecast, [7, 30], "2025-01-31", "2025-01-26")
     header, names, *rows = text.splitlines()
     assert header.startswith("median [5%–95%], people, all regions; day N = N days after the "
                              "origin 2025-01-31; cumulative targets count from the episode "
@@ -47,7 +48,7 @@ def median_of(row: str, column: int) -> float:
 
 
 def test_by_region_gives_a_row_per_region_and_the_sum(forecast):
-    text = run_cli.headline(forecast, [7, 30], "2025-01-31", "2025-01-26", by_region=True)
+    text = headline(forecast, [7, 30], "2025-01-31", "2025-01-26", by_region=True)
     header, names, *rows = text.splitlines()
     assert "per region (all = their sum)" in header
     assert columns(names) == ["scenario", "region", "target", "day 7", "day 30"]
