@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from models.cli import HelpFormatter
+from models.inference.diagnostics import remedies
 from models.outputs.summary_text import headline, information_lines
 from scenarios.compose import compose, parse_weights
 from scenarios.schema import OUTPUT_FORMATS
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         if not diag["passed"]:
             print("WARNING: nowcast diagnostics FAILED: " + "; ".join(diag["messages"])
                   + " — treat the results with suspicion", file=sys.stderr)
+            for line in remedies(diag, primary.config.sampler):
+                print(f"  to try: {line}", file=sys.stderr)
         with Progress("outputs", quiet=not progress):
             run_dir = write_run(result, out_dir, args.formats or primary.output.formats)
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ import xarray as xr
 
 from models.runtime import import_arviz
 
-__all__ = ["ESS_MIN", "NOWCAST_DERIVED", "RHAT_MAX", "convergence", "diagnose"]
+__all__ = ["ESS_MIN", "NOWCAST_DERIVED", "RHAT_MAX", "convergence", "diagnose", "remedies"]
 
 RHAT_MAX = 1.01
 """Largest acceptable R-hat."""
@@ -56,6 +56,28 @@ def convergence(ds: xr.Dataset, sample_stats: xr.Dataset | None) -> dict:
         messages.append(f"{divergences} divergent transitions")
     out["passed"] = not messages
     out["messages"] = messages
+    return out
+
+
+def remedies(diagnostics: dict, sampler) -> list[str]:
+    """What to change in the config's ``sampler:`` section for each failed check, with the key
+    and the value to try (``sampler``: the config's sampler settings). Divergences: smaller
+    steps (target_accept up to 0.99); R-hat or ESS: longer warm-up and more draws."""
+    out = []
+    if diagnostics.get("divergences"):
+        if sampler.target_accept < 0.99:
+            out.append(f"sampler.target_accept: 0.99 in the config (now {sampler.target_accept:g})"
+                       ": smaller steps remove most divergences")
+        else:
+            out.append("divergences persist at target_accept 0.99: the posterior has a funnel or "
+                       "ridge; check the evidence for reports that contradict each other and "
+                       "the priors for ones far from the reports (the prior-data conflicts)")
+    if not diagnostics.get("max_rhat", 0) <= RHAT_MAX or not min(
+            diagnostics.get("min_ess_bulk", ESS_MIN), diagnostics.get("min_ess_tail", ESS_MIN)
+    ) >= ESS_MIN:
+        out.append(f"sampler.tune: {2 * sampler.tune} and sampler.posterior_draws: "
+                   f"{2 * sampler.posterior_draws} (now {sampler.tune} and "
+                   f"{sampler.posterior_draws}): longer warm-up and more draws")
     return out
 
 
