@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         if not diag["passed"]:
             print("WARNING: nowcast diagnostics FAILED: " + "; ".join(diag["messages"])
                   + " — treat the results with suspicion", file=sys.stderr)
-            for line in remedies(diag, primary.config.sampler):
+            for line in remedies(diag, primary.sampler):
                 print(f"  to try: {line}", file=sys.stderr)
         with Progress("outputs", quiet=not progress):
             run_dir = write_run(result, out_dir, args.formats or primary.output.formats)
