@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from models.cli import positive_int
 from models.data import DataError
 from scenarios.backtest_config import load_backtest_config
 from scenarios.yaml_source import ConfigError
@@ -43,17 +44,11 @@ def parser() -> argparse.ArgumentParser:
                    help="with a config listing countries: run only these (ISO alpha-3 codes)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask cluster "
                    "(e.g. tcp://10.0.0.5:8786); the same results as without")
-    p.add_argument("--workers", type=_positive, metavar="N", help="run on a local Dask cluster "
+    p.add_argument("--workers", type=positive_int, metavar="N", help="run on a local Dask cluster "
                    "of N worker processes; the same results as without")
     p.add_argument("--per", choices=("country", "origin"), default="country",
                    help="with --scheduler or --workers: one task per country or per origin")
     return p
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return int(text)
 
 
 def _on_cluster(args, loaded, say, started):

@@ -15,13 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from models.cli import positive_int
 from scenarios.yaml_source import ConfigError
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return int(text)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -32,11 +27,11 @@ def parser() -> argparse.ArgumentParser:
                "150 --workers 2 --out results/sbc-ranks.csv",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("config", help="scenario config YAML (its evidence and priors)")
-    p.add_argument("--replicates", type=_positive, default=150)
+    p.add_argument("--replicates", type=positive_int, default=150)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", metavar="FILE", help="write the ranks here (CSV)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask cluster")
-    p.add_argument("--workers", type=_positive, metavar="N",
+    p.add_argument("--workers", type=positive_int, metavar="N",
                    help="run on a local Dask cluster of N worker processes")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p

@@ -17,17 +17,11 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from models.cli import HelpFormatter
+from models.cli import HelpFormatter, positive_int
 from scenarios.yaml_source import ConfigError
 
 EXAMPLE = ("example: python -m models.sweep configs/escalation.yaml --grid "
            "regimes/escalated/intensity_multiplier=1.5,2,3 --grid daily_return_rate=0,0.002")
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return int(text)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -40,13 +34,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("config", help="scenario config YAML")
     p.add_argument("--grid", action="append", default=[], metavar="LEVER=V1,V2,...",
                    help="a lever path and its values (repeat for a grid of several levers)")
-    p.add_argument("--draws", type=_positive, default=None, help="Monte Carlo draws per point "
+    p.add_argument("--draws", type=positive_int, default=None, help="Monte Carlo draws per point "
                    "(default: the config's forecast.draws)")
     p.add_argument("--seed", type=int, default=None, help="default: the config's forecast.seed")
     p.add_argument("--out", type=Path, default=None,
                    help="output directory (default results/sweeps/<scenario>-<time>)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask cluster")
-    p.add_argument("--workers", type=_positive, metavar="N",
+    p.add_argument("--workers", type=positive_int, metavar="N",
                    help="local Dask cluster of N worker processes (default: one per CPU)")
     p.add_argument("--serial", action="store_true", help="run the points in this process")
     p.add_argument("--no-plots", action="store_true", help="write the tables only")
