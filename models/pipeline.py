@@ -159,7 +159,8 @@ def run_scenarios(configs: Sequence[str | Path] | Comparison, *, draws: int | No
                   weights: Mapping[str, float] | None = None,
                   cache_dir: str | Path | None = None, progress: bool = False,
                   say: Callable[[str], None] | None = None,
-                  since: str | Path | None = None, refit: bool = False) -> RunResult:
+                  since: str | Path | None = None, refit: bool = False,
+                  target_accept: float | None = None) -> RunResult:
     """Fit the nowcast shared by the scenarios and simulate every scenario from it.
 
     ``configs``: config paths (the first is the primary; their ``compare_with`` join) or a
@@ -173,7 +174,9 @@ def run_scenarios(configs: Sequence[str | Path] | Comparison, *, draws: int | No
     origin update (:mod:`models.evaluation.update`): the posterior weights make the mixture
     unless ``weights`` is given, and ``result.extra["scenario_update"]`` records them;
     ``refit``: fit even if ``cache_dir`` holds the fit, never reading the entry, and replace it
-    (``--no-cache``: a damaged entry is repaired, never read).
+    (``--no-cache``: a damaged entry is repaired, never read); ``target_accept``: NUTS target
+    acceptance instead of ``sampler.target_accept`` (``--target-accept``). A fit with divergent
+    transitions is refitted once at a higher target (recorded in the diagnostics, ``retry``).
 
     Raises :class:`~scenarios.yaml_source.ConfigError` for bad configs,
     :class:`ResourceLimitError` for runs refused before any work and
@@ -209,7 +212,7 @@ def run_scenarios(configs: Sequence[str | Path] | Comparison, *, draws: int | No
     t0 = time.perf_counter()
     fit, cached = fit_or_load(primary, seed, sampler,
                               None if cache_dir is None else Path(cache_dir), progress, say=say,
-                              refit=refit)
+                              refit=refit, target_accept=target_accept)
     stage("nowcast" + (" (cached)" if cached else ""), t0)
 
     say(f"simulating {draws:,} draws x {cfg.forecast.horizon_days} days x {len(ids)} scenario(s)...")

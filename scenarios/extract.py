@@ -79,18 +79,23 @@ def _published(args, path: Path) -> dt.date | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m scenarios.extract",
-                                 description="Draft sources, evidence and projections from "
-                                             "plain-text reports, for review.")
+    ap = argparse.ArgumentParser(
+        prog="python -m scenarios.extract", description="Draft sources, evidence and "
+        "projections from plain-text reports, for review.", epilog="exit codes: 0 written, 2 "
+        "bad input (a missing file, a bad date, no publication date). example: python -m "
+        "scenarios.extract ../shared/sources/*.txt --regions 'aleppo=Aleppo,idlib=Idlib|Idleb' "
+        "--start 2024-11-27 --out draft.yaml")
     ap.add_argument("documents", nargs="+", help="plain-text documents (UTF-8)")
     ap.add_argument("--published", action="append", default=[], metavar="[NAME=]DATE",
                     help="publication date (YYYY-MM-DD) of documents whose file name has none, "
                          "or NAME=DATE for one document; repeatable")
     ap.add_argument("--regions", default="", metavar="ID=NAME,...",
-                    help="the episode's regions: id=Name|Alias,...")
+                    help="the episode's regions: id=Name|Alias,... (default: none, "
+                         "episode.regions is drafted as a TODO)")
     ap.add_argument("--episode", metavar="CONFIG", help="take the regions from this config")
     ap.add_argument("--start", type=_date, metavar="DATE",
-                    help="the episode start: first candidate of 'since' periods")
+                    help="the episode start: first candidate of 'since' periods (default: "
+                         "none)")
     ap.add_argument("--out", metavar="FILE", help="write the draft here (default: stdout)")
     args = ap.parse_args(argv)
     try:

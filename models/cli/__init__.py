@@ -12,7 +12,10 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if "default" in text or action.default in (None, False, argparse.SUPPRESS):
+        # identity, not equality: a default of 0 is a default to say (0 == False)
+        nothing = any(action.default is v for v in (None, False, argparse.SUPPRESS)) or (
+            isinstance(action.default, list | tuple | str) and not action.default)
+        if "default" in text or nothing:
             return text
         return super()._get_help_string(action)
 

@@ -10,12 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from models.cli import HelpFormatter
+
 
 def main(argv: list[str] | None = None) -> int:
     cli = argparse.ArgumentParser(
         prog="python -m models.priors", description="Print the derived priors of a country.",
         epilog="exit codes: 0 printed, 2 bad input. example: python -m models.priors SDN "
-               "2024-12-01 --previous", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+               "2024-12-01 --previous", formatter_class=HelpFormatter)
     cli.add_argument("iso3", help="ISO 3166-1 alpha-3 code, or 'pool'")
     cli.add_argument("origin", help="forecast origin, YYYY-MM-DD")
     cli.add_argument("--data", type=Path, help="data directory (default: stored, else shared)")

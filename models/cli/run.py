@@ -36,6 +36,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (default: forecast.seed)")
     p.add_argument("--sampler", choices=("nutpie", "pymc"), help="NUTS implementation "
                    "(default: sampler.backend)")
+    p.add_argument("--target-accept", type=_target_accept, metavar="P", help="NUTS target "
+                   "acceptance, 0.5 < P < 1 (default: sampler.target_accept); a fit that diverges "
+                   "is refitted once at 0.99 anyway")
     p.add_argument("--weights", metavar="ID=W,...", help="scenario weights for the mixture")
     p.add_argument("--since", metavar="RUN_DIR", help="an earlier run of the episode: the "
                    "reports dated after its origin update its scenario weights (the mixture's, "
@@ -107,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         result = run_scenarios(comparison, draws=args.draws, seed=args.seed,
                                sampler=args.sampler, progress=progress, say=say,
                                cache_dir=out_dir / ".cache", refit=args.no_cache,
-                               weights=weights, since=args.since)
+                               weights=weights, since=args.since,
+                               target_accept=args.target_accept)
         if args.evidence_influence:
             from models.evaluation.influence import attach_influence
 
@@ -133,8 +137,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"note: {note}")
         print(f"nowcast: {diag['sampler']}{' (cached fit)' if diag.get('cached') else ''}, max "
               f"R-hat {diag['max_rhat']:.3f}, min ESS bulk {diag['min_ess_bulk']:.0f} / tail "
-              f"{diag['min_ess_tail']:.0f}, divergences {diag['divergences']}: "
-              + ("ok" if diag["passed"] else "FAILED"))
+              f"{diag['min_ess_tail']:.0f}, divergences {diag['divergences']}"
+              + (f" (after a retry at target_accept {diag['target_accept']:g}: "
+                 f"{diag['retry']['divergences']} at {diag['retry']['target_accept']:g})"
+                 if diag.get("retry") else "") + ": " + ("ok" if diag["passed"] else "FAILED"))
         print(headline(result.forecast, primary.output.headline_horizons,
                        primary.episode.origin, primary.episode.start,
                        by_region=args.by_region))
@@ -159,6 +165,17 @@ def _formats(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(f"unknown format(s) {', '.join(unknown) or '(none)'}; "
                                          f"choose from {', '.join(OUTPUT_FORMATS)}")
     return names
+
+
+def _target_accept(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.5 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0.5 and 1 (exclusive), "
+                                         f"got {text!r}")
+    return value
 
 
 def _weights(text: str) -> dict[str, float]:

@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from models.cli import positive_int
+from models.cli import HelpFormatter, positive_int
 from scenarios.yaml_source import ConfigError
 
 
@@ -25,10 +25,12 @@ def parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 calibrated, 1 some parameter failed, 2 bad input, 130 "
                "interrupted. example: python -m models.sbc configs/baseline.yaml --replicates "
                "150 --workers 2 --out results/sbc-ranks.csv",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=HelpFormatter)
     p.add_argument("config", help="scenario config YAML (its evidence and priors)")
-    p.add_argument("--replicates", type=positive_int, default=150)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--replicates", type=positive_int, default=150, metavar="N",
+                   help="simulated data sets, each fitted once")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first replicate (each "
+                   "replicate's seed follows from it)")
     p.add_argument("--out", metavar="FILE", help="write the ranks here (CSV)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask cluster")
     p.add_argument("--workers", type=positive_int, metavar="N",

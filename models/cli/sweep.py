@@ -36,9 +36,10 @@ def parser() -> argparse.ArgumentParser:
                    help="a lever path and its values (repeat for a grid of several levers)")
     p.add_argument("--draws", type=positive_int, default=None, help="Monte Carlo draws per point "
                    "(default: the config's forecast.draws)")
-    p.add_argument("--seed", type=int, default=None, help="default: the config's forecast.seed")
+    p.add_argument("--seed", type=int, default=None, help="random seed of every point "
+                   "(default: the config's forecast.seed)")
     p.add_argument("--out", type=Path, default=None,
-                   help="output directory (default results/sweeps/<scenario>-<time>)")
+                   help="output directory (default: results/sweeps/<scenario>-<time>)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask cluster")
     p.add_argument("--workers", type=positive_int, metavar="N",
                    help="local Dask cluster of N worker processes (default: one per CPU)")

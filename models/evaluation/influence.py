@@ -35,7 +35,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from models.inference.diagnostics import RETRY_TARGET_ACCEPT
 from models.inference.nowcast import EvidenceArrays, NowcastModel
+from models.inference.sampling import sample_retrying
 from models.outputs.drivers import INFLUENCE_COLUMNS
 from models.outputs.run_result import RunResult
 from models.outputs.statistics import headline_horizons
@@ -69,26 +71,6 @@ def _relative(new: float, old: float) -> float:
     return new / old - 1.0 if old != 0 else (0.0 if new == 0 else math.inf)
 
 
-RETRY_TARGET_ACCEPT = 0.99
-"""Target acceptance of the one retry of a leave-out refit that diverged. A refit on less
-evidence has a wider posterior than the run's own fit and can meet a divergent transition
-where the run's did not; smaller steps are the standard remedy, and the table records the
-divergences that remain, so a refit still divergent after the retry is shown, not hidden."""
-
-
-def _refit(model: NowcastModel, seed: int, sampler: str, f) -> tuple:
-    """Sample the refit with the config's settings ``f``; if it diverged, once more at
-    :data:`RETRY_TARGET_ACCEPT` (same seed). Returns (idata, divergences, target_accept)."""
-    accept = f.target_accept
-    while True:
-        idata = model.sample(seed=seed, sampler=sampler, chains=f.chains, tune=f.tune,
-                             draws=f.posterior_draws, target_accept=accept)
-        divergences = int(np.asarray(idata.sample_stats["diverging"]).sum())
-        if divergences == 0 or accept >= RETRY_TARGET_ACCEPT:
-            return idata, divergences, accept
-        accept = RETRY_TARGET_ACCEPT
-
-
 def evidence_influence(result: RunResult, *, sampler: str | None = None,
                        horizons: Sequence[int] | None = None, region: str = ALL,
                        targets: Sequence[str] = TARGETS, model: NowcastModel | None = None,
@@ -118,7 +100,8 @@ def evidence_influence(result: RunResult, *, sampler: str | None = None,
             t0 = time.perf_counter()
             model.set_evidence(EvidenceArrays.from_observations(without_report(rows_all, ev)),
                                grid_width=width)
-            idata, divergences, accept = _refit(model, result.seed, sampler, f)
+            idata, record = sample_retrying(model, seed=result.seed, sampler=sampler, settings=f)
+            divergences, accept = record["divergences"], record["target_accept"]
             state = model.state_for_seed(idata.posterior, result.seed)
             forecast = simulate_scenarios(state, scenarios, horizon_days=result.horizon,
                                           seed=result.seed, draws=result.draws,

@@ -15,7 +15,8 @@ import xarray as xr
 
 from models.runtime import import_arviz
 
-__all__ = ["ESS_MIN", "NOWCAST_DERIVED", "RHAT_MAX", "convergence", "diagnose", "remedies"]
+__all__ = ["ESS_MIN", "NOWCAST_DERIVED", "RETRY_TARGET_ACCEPT", "RHAT_MAX", "convergence",
+           "diagnose", "remedies"]
 
 RHAT_MAX = 1.01
 """Largest acceptable R-hat."""
@@ -24,6 +25,11 @@ ESS_MIN = 400
 NOWCAST_DERIVED = ("intensity", "ar_deviation_path", "intensity_at_origin", "displaced_at_origin",
                    "expected_true_count")
 """Deterministic quantities of the nowcast, left out of its checks (they follow the parameters)."""
+RETRY_TARGET_ACCEPT = 0.99
+"""Target acceptance of the one automatic retry of a fit that diverged (the run's nowcast and
+every leave-out refit). Smaller steps are the standard remedy for divergent transitions
+(Betancourt 2017); the retry uses the same seed, is recorded with the first attempt's
+divergences, and a fit still divergent after it fails its diagnostics as before."""
 
 
 def convergence(ds: xr.Dataset, sample_stats: xr.Dataset | None) -> dict:
@@ -60,18 +66,23 @@ def convergence(ds: xr.Dataset, sample_stats: xr.Dataset | None) -> dict:
 
 
 def remedies(diagnostics: dict, sampler) -> list[str]:
-    """What to change in the config's ``sampler:`` section for each failed check, with the key
-    and the value to try (``sampler``: the config's sampler settings). Divergences: smaller
-    steps (target_accept up to 0.99); R-hat or ESS: longer warm-up and more draws."""
+    """What to change for each failed check, with the config key (or option) and the value to
+    try (``sampler``: the config's sampler settings; ``diagnostics["target_accept"]``, when
+    recorded, is the value the fit used, which ``--target-accept`` or the automatic retry may
+    have raised). Divergences: smaller steps (target_accept up to
+    :data:`RETRY_TARGET_ACCEPT`); R-hat or ESS: longer warm-up and more draws."""
     out = []
+    used = diagnostics.get("target_accept", sampler.target_accept)
     if diagnostics.get("divergences"):
-        if sampler.target_accept < 0.99:
-            out.append(f"sampler.target_accept: 0.99 in the config (now {sampler.target_accept:g})"
-                       ": smaller steps remove most divergences")
+        if used < RETRY_TARGET_ACCEPT:
+            out.append(f"sampler.target_accept: {RETRY_TARGET_ACCEPT:g} in the config or "
+                       f"--target-accept {RETRY_TARGET_ACCEPT:g} (now {used:g}): smaller steps "
+                       "remove most divergences")
         else:
-            out.append("divergences persist at target_accept 0.99: the posterior has a funnel or "
-                       "ridge; check the evidence for reports that contradict each other and "
-                       "the priors for ones far from the reports (the prior-data conflicts)")
+            out.append(f"divergences persist at target_accept {used:g}: the posterior has a "
+                       "funnel or ridge; check the evidence for reports that contradict each "
+                       "other and the priors for ones far from the reports (the prior-data "
+                       "conflicts)")
     if not diagnostics.get("max_rhat", 0) <= RHAT_MAX or not min(
             diagnostics.get("min_ess_bulk", ESS_MIN), diagnostics.get("min_ess_tail", ESS_MIN)
     ) >= ESS_MIN:

@@ -63,8 +63,10 @@ def nowcast_code_modules() -> list[types.ModuleType]:
     return [seen[k] for k in sorted(seen)]
 
 
-def nowcast_cache_key(loaded: Loaded, seed: int, sampler: str) -> tuple[str, dict]:
-    """The cache key (20 hex digits) and the inputs it hashes."""
+def nowcast_cache_key(loaded: Loaded, seed: int, sampler: str,
+                      target_accept: float | None = None) -> tuple[str, dict]:
+    """The cache key (20 hex digits) and the inputs it hashes (``target_accept``: the value
+    that replaces ``sampler.target_accept``, as ``--target-accept`` does)."""
     import nutpie
     import pymc
     import pytensor
@@ -80,7 +82,8 @@ def nowcast_cache_key(loaded: Loaded, seed: int, sampler: str) -> tuple[str, dic
         # the priors as derived from the data files (a changed data file changes the fit)
         "priors": episode_priors(loaded.config).table(),
         "sampler": sampler, "seed": seed,
-        "settings": {k: v for k, v in loaded.resolved["sampler"].items() if k != "backend"},
+        "settings": {k: v for k, v in loaded.resolved["sampler"].items() if k != "backend"}
+        | ({} if target_accept is None else {"target_accept": target_accept}),
         "code": code.hexdigest(),
         "versions": [pymc.__version__, nutpie.__version__, pytensor.__version__],
     }
@@ -167,18 +170,21 @@ def _remove(*paths: Path) -> None:
 
 
 def fit_or_load(loaded: Loaded, seed: int, sampler: str, cache_dir: Path | None,
-                progress: bool = False, *, say=None, refit: bool = False):
+                progress: bool = False, *, say=None, refit: bool = False,
+                target_accept: float | None = None):
     """The nowcast fit for the primary config, from the cache when its inputs are unchanged.
     Returns ``(NowcastFit, cached: bool)``. ``cache_dir=None``: always fit, write nothing.
     ``refit``: fit even when an entry exists (never reading it) and replace the entry.
-    ``say(message)`` receives notices (a damaged entry removed)."""
+    ``target_accept``: instead of ``sampler.target_accept`` (part of the key).
+    ``say(message)`` receives notices (a damaged entry removed, the automatic retry)."""
     from models.inference.diagnostics import diagnose
     from models.inference.nowcast import NowcastFit, NowcastModel, fit_nowcast
+    from models.inference.sampling import sampler_record
 
     cfg = loaded.config
     nc = meta = None
     if cache_dir is not None:
-        key, payload = nowcast_cache_key(loaded, seed, sampler)
+        key, payload = nowcast_cache_key(loaded, seed, sampler, target_accept)
         nc, meta = cache_dir / f"nowcast-{key}.nc", cache_dir / f"nowcast-{key}.json"
         _clean_stale(cache_dir)
         if refit:
@@ -191,7 +197,8 @@ def fit_or_load(loaded: Loaded, seed: int, sampler: str, cache_dir: Path | None,
             if problem is None:
                 try:
                     state = NowcastModel(cfg).state_for_seed(idata.posterior, seed)
-                    diagnostics = diagnose(idata.posterior, idata.sample_stats, sampler)
+                    diagnostics = diagnose(idata.posterior, idata.sample_stats, sampler) \
+                        | sampler_record(idata)
                 except Exception as e:  # a posterior the model cannot use
                     problem = f"its posterior does not fit the model ({type(e).__name__}: {e})"
                 else:
@@ -211,7 +218,13 @@ def fit_or_load(loaded: Loaded, seed: int, sampler: str, cache_dir: Path | None,
     model, reused = reusable_model(cfg)
     if reused and say is not None:
         say("nowcast: evidence values changed only; reusing this process's compiled model")
-    fit = fit_nowcast(cfg, seed=seed, sampler=sampler, progress=progress, model=model)
+    fit = fit_nowcast(cfg, seed=seed, sampler=sampler, progress=progress, model=model,
+                      target_accept=target_accept)
+    retry = fit.diagnostics.get("retry")
+    if retry and say is not None:
+        say(f"nowcast: {retry['divergences']} divergent transitions at target_accept "
+            f"{retry['target_accept']:g}; refitted once at {fit.diagnostics['target_accept']:g} "
+            f"({fit.diagnostics['divergences']} divergences)")
     fit.diagnostics["cached"] = False
     fit.diagnostics["compiled_model_reused"] = reused
     if nc is not None:

@@ -66,6 +66,7 @@ from models.inference.latent import beta_rv as _beta
 from models.inference.latent import latent_intensity, nb_logpmf
 from models.inference.latent import lognormal_rv as _lognormal
 from models.inference.priors import DISPLACEMENT_REPORT_LOG_SD
+from models.inference.sampling import sample_retrying, sampler_record
 from models.state import NowcastState
 from scenarios.evidence import Observation, observations
 from scenarios.lexicon import parse_value
@@ -427,9 +428,17 @@ class NowcastFit:
 
 
 def fit_nowcast(config: Config, *, seed: int | None = None, sampler: str | None = None,
-                model: NowcastModel | None = None, progress: bool = False) -> NowcastFit:
+                model: NowcastModel | None = None, progress: bool = False,
+                target_accept: float | None = None) -> NowcastFit:
     """Fit the nowcast for a config: prior draws, posterior (NUTS), predictive reports, diagnostics,
-    and the :class:`NowcastState` handed to the Monte Carlo engine."""
+    and the :class:`NowcastState` handed to the Monte Carlo engine.
+
+    ``target_accept``: NUTS target acceptance instead of ``sampler.target_accept``. A fit with
+    divergent transitions is retried once at the higher
+    :data:`~models.inference.diagnostics.RETRY_TARGET_ACCEPT` (:func:`~models.inference.sampling.sample_retrying`);
+    the diagnostics record the value used (``target_accept``) and the retry (``retry``: the
+    first attempt's target and divergences, or None), and so does the InferenceData (attribute
+    ``sampler_record``), so a cached fit reports them too."""
     f = config.sampler
     seed = config.forecast.seed if seed is None else seed
     sampler = sampler or f.backend
@@ -440,8 +449,8 @@ def fit_nowcast(config: Config, *, seed: int | None = None, sampler: str | None 
         model.compiled()
     times["compile"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    idata = model.sample(seed=seed, sampler=sampler, chains=f.chains, tune=f.tune,
-                         draws=f.posterior_draws, target_accept=f.target_accept, progress=progress)
+    idata, record = sample_retrying(model, seed=seed, sampler=sampler, settings=f,
+                                    target_accept=target_accept, progress=progress)
     times["sample"] = time.perf_counter() - t0
     rng = np.random.default_rng([seed, 1])
     prior = model.sample_prior(draws=1000, seed=seed + 1)
@@ -475,6 +484,7 @@ def fit_nowcast(config: Config, *, seed: int | None = None, sampler: str | None 
     # JSON text: netCDF attributes hold strings and numbers, not records
     idata.attrs["priors"] = json.dumps(model.episode_priors.table())
     idata.attrs["prior_messages"] = json.dumps(list(model.episode_priors.messages))
-    diagnostics = diagnose(idata.posterior, idata.sample_stats, sampler)
+    idata.attrs["sampler_record"] = json.dumps({k: record[k] for k in ("target_accept", "retry")})
+    diagnostics = diagnose(idata.posterior, idata.sample_stats, sampler) | sampler_record(idata)
     state = model.state_for_seed(idata.posterior, seed)
     return NowcastFit(idata=idata, state=state, diagnostics=diagnostics, seconds=times)

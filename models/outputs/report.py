@@ -246,8 +246,12 @@ def diagnostics_blocks(diagnostics: dict) -> list:
             "every number in this report inherits that. Refit (more tuning, higher "
             "target_accept, reparameterisation) before using these numbers."))
     rows = [[k.replace("_", " "), _fmt_diag(d[k])] for k in
-            ("sampler", "max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "passed")
-            if k in d]
+            ("sampler", "target_accept", "max_rhat", "min_ess_bulk", "min_ess_tail",
+             "divergences", "passed") if k in d]
+    if d.get("retry"):
+        rows.append(["automatic retry", f"{d['retry']['divergences']} divergent transitions at "
+                     f"target_accept {d['retry']['target_accept']:g}; refitted once at "
+                     f"{d.get('target_accept', 0.99):g} (the values above)"])
     blocks.append(Table(["Diagnostic", "Value"], rows))
     if d.get("messages"):
         blocks.append(Bullets(list(d["messages"])))

@@ -81,11 +81,17 @@ def test_strict_exits_3_when_diagnostics_fail(tmp_path):
     cfg = tmp_path / "short.yaml"
     cfg.write_text(f"extends: {CONFIGS / 'baseline.yaml'}\nscenario:\n  id: short\n"
                    "sampler:\n  chains: 1\n  tune: 100\n  posterior_draws: 100\n")
-    proc = _run(cfg, "--out", tmp_path / "out", "--draws", 200, "--strict")
+    proc = _run(cfg, "--out", tmp_path / "out", "--draws", 200, "--strict",
+                "--target-accept", "0.9")
     assert proc.returncode == 3, proc.stderr[-3000:]
     assert "WARNING: nowcast diagnostics FAILED" in proc.stderr and "Traceback" not in proc.stderr
     assert "FAILED" in proc.stdout
     (run_dir,) = (tmp_path / "out" / "short").iterdir()
     run = json.loads((run_dir / "run.json").read_text())
     assert run["diagnostics"]["passed"] is False
+    # --target-accept reached the sampler; a divergent first attempt was retried once at 0.99
+    d = run["diagnostics"]
+    first = d["retry"]["target_accept"] if d["retry"] else d["target_accept"]
+    assert first == 0.9 and d["target_accept"] == (0.99 if d["retry"] else 0.9)
+    assert "to try: sampler.tune: 200" in proc.stderr
     assert "FAILED" in (run_dir / "report.md").read_text()

@@ -1,0 +1,50 @@
+"""NUTS with one automatic retry: a fit that diverged is sampled once more with smaller steps.
+
+Divergent transitions mean the sampler's step was too large for the posterior's curvature
+somewhere; a higher target acceptance gives smaller steps and removes most of them (Betancourt
+2017, "A conceptual introduction to Hamiltonian Monte Carlo"). The retry uses the same seed and
+:data:`~models.inference.diagnostics.RETRY_TARGET_ACCEPT`; it is made once, and the record says
+what the first attempt met, so a fit still divergent afterwards fails its diagnostics openly.
+Used by the run's nowcast fit and by every leave-out refit of the evidence influence.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from models.inference.diagnostics import RETRY_TARGET_ACCEPT
+
+__all__ = ["sample_retrying", "sampler_record"]
+
+
+def sample_retrying(model, *, seed: int, sampler: str, settings,
+                    target_accept: float | None = None, progress: bool = False):
+    """``model.sample(...)`` (a :class:`~models.inference.nowcast.NowcastModel`) with the NUTS
+    settings ``settings`` (a config's ``sampler:``: chains, tune, posterior_draws) at
+    ``target_accept`` (default ``settings.target_accept``), and, if any transition diverged
+    below :data:`RETRY_TARGET_ACCEPT`, once more at it with the same seed.
+
+    Returns ``(idata, record)``: the kept fit, and ``target_accept`` (the value it used),
+    ``divergences`` (its divergent transitions) and ``retry`` (None, or the first attempt's
+    ``target_accept`` and ``divergences``)."""
+    accept = settings.target_accept if target_accept is None else target_accept
+    retry = None
+    while True:
+        idata = model.sample(seed=seed, sampler=sampler, chains=settings.chains,
+                             tune=settings.tune, draws=settings.posterior_draws,
+                             target_accept=accept, progress=progress)
+        divergences = int(np.asarray(idata.sample_stats["diverging"]).sum())
+        if divergences == 0 or accept >= RETRY_TARGET_ACCEPT or retry is not None:
+            return idata, {"target_accept": accept, "divergences": divergences, "retry": retry}
+        retry = {"target_accept": accept, "divergences": divergences}
+        accept = RETRY_TARGET_ACCEPT
+
+
+def sampler_record(idata) -> dict:
+    """The target acceptance a stored fit used and its retry (attribute ``sampler_record``,
+    written by :func:`~models.inference.nowcast.fit_nowcast`); empty for a fit stored without
+    it."""
+    text = idata.attrs.get("sampler_record")
+    return json.loads(text) if isinstance(text, str) else {}
