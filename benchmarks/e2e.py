@@ -80,10 +80,10 @@ def run_config(config: str, mode: str, compile_dir: Path | None, out_dir: Path, 
     """One ``models.run`` of ``configs/<config>.yaml``; timings, peak memory, stage seconds.
 
     ``mode`` picks the nowcast fit cache: ``--no-cache`` for cold and warm_refit; for
-    warm_fit_cache the cache in ``out_dir/.cache`` must already hold the fit; ``fill`` uses the
-    fit cache and fills it when empty."""
+    warm_fit_cache the fit cache beside ``out_dir`` (``fit-cache/``, never the user's) must
+    already hold the fit; ``fill`` uses the fit cache and fills it when empty."""
     argv = [sys.executable, "-m", "models.run", str(ROOT / "configs" / f"{config}.yaml"),
-            "--out", str(out_dir), "--quiet"]
+            "--out", str(out_dir), "--cache-dir", str(out_dir.parent / "fit-cache"), "--quiet"]
     if mode not in ("warm_fit_cache", "fill"):
         argv.append("--no-cache")
     if draws is not None:
@@ -117,7 +117,7 @@ def measure(configs=CONFIGS, repeats: int = 3, modes=MODES, draws: int | None = 
     Every cold repetition gets its own empty compile cache. The warm repetitions of a config
     share one compile cache that its first cold repetition filled (without "cold" in ``modes``:
     this machine's own compile caches, whatever state they are in; run once before to warm
-    them), and one results directory for the nowcast fit cache (all shipped configs share one
+    them), and one nowcast fit cache (all shipped configs share one
     nowcast, but each config gets its own directory so that no state crosses between configs).
     The first warm_refit repetition finds that fit cache empty: it refits and fills it (writing
     the posterior costs well under a second), so no fit is spent untimed; without warm_refit in

@@ -1,7 +1,8 @@
 """Scenario and forecast models of conflict casualties and displacement: the library API.
 
     from models import run_scenarios, write_run, load_run
-    result = run_scenarios(["configs/escalation.yaml"], cache_dir="results/.cache")
+    from models.storage import fit_cache_directory   # the user's fit cache
+    result = run_scenarios(["configs/escalation.yaml"], cache_dir=fit_cache_directory())
     run_dir = write_run(result, "results")
     idata, record = load_run(run_dir)
 

@@ -1,7 +1,9 @@
 """The flow, written out once: configs -> nowcast fit -> Monte Carlo scenarios -> a RunResult.
 
     from models import run_scenarios, write_run
-    result = run_scenarios(["configs/escalation.yaml"], draws=2000, cache_dir="results/.cache")
+    from models.storage import fit_cache_directory   # the user's fit cache
+    result = run_scenarios(["configs/escalation.yaml"], draws=2000,
+                           cache_dir=fit_cache_directory())
     run_dir = write_run(result, "results")
 
 :func:`run_scenarios` returns the run in memory (nothing is written but the fit cache, when a
@@ -108,12 +110,13 @@ def nowcast_bytes(comparison: Comparison) -> float:
 
 
 def check_output(out_dir: str | Path, comparison: Comparison, draws: int | None = None, *,
-                 cache: bool = True, formats=None) -> None:
+                 cache_dir: str | Path | None = None, formats=None) -> None:
     """Everything about where a run will be written that can be refused before the fit: the
-    results directory, the scenario's directory in it and (``cache``) ``.cache/`` must be
-    directories this process can write, with names and paths the file system allows (probed:
-    created and removed), not inside a finished run, on a file system with room for the run
-    (an estimate). Raises :class:`models.storage.OutputError` (a ValueError) naming the path."""
+    results directory, the scenario's directory in it and the fit cache directory
+    ``cache_dir`` (None: no cache) must be directories this process can write, with names and
+    paths the file system allows (probed: created and removed), not inside a finished run, on
+    file systems with room for the run and the fit (estimates). Raises
+    :class:`models.storage.OutputError` (a ValueError) naming the path."""
     from models.vocabulary import TARGETS
 
     primary = comparison.primary.config
@@ -121,13 +124,13 @@ def check_output(out_dir: str | Path, comparison: Comparison, draws: int | None 
     formats = primary.output.formats if formats is None else formats
     ids = comparison.scenario_ids
     refuse_overwrite(out_dir, (), what="output directory")
-    probe_directory(out_dir, names=[*ids, ".cache"], what="output directory")
+    probe_directory(out_dir, names=ids, what="output directory")
     run_dir_name = f"{TEMP_PREFIX}{socket.gethostname()}-{os.getpid()}-{new_run_id('0' * 8)}.old"
     probe_directory(out_dir / comparison.primary.config.scenario.id, names=[run_dir_name],
                     what="scenario directory")
-    if cache:
-        probe_directory(out_dir / ".cache", names=["nowcast-" + "0" * 20 + ".json.tmp-"
-                                                   + "0" * 30], what="fit cache directory")
+    if cache_dir is not None:
+        probe_directory(Path(cache_dir), names=["nowcast-" + "0" * 20 + ".json.tmp-"
+                                                + "0" * 30], what="fit cache directory")
     longest = max(ids, key=len)
     deepest = (Path(os.path.abspath(out_dir)) / longest / run_dir_name / "exports" / "views"
                / longest / "cm" / "origin_0000-00-00" / f"config.{longest}.resolved.yaml")
@@ -141,7 +144,9 @@ def check_output(out_dir: str | Path, comparison: Comparison, draws: int | None 
     need = estimate_run_bytes(n_series, draws, primary.forecast.horizon_days,
                               len(primary.episode.regions) + 1, len(TARGETS), formats,
                               nowcast_bytes(comparison))
-    check_free_space(out_dir, need + (nowcast_bytes(comparison) if cache else 0), "the run")
+    check_free_space(out_dir, need, "the run")
+    if cache_dir is not None:
+        check_free_space(Path(cache_dir), nowcast_bytes(comparison), "the fit cache entry")
 
 
 def _path_max(path: Path) -> int:

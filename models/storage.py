@@ -11,6 +11,8 @@ compare, score) uses these, so each refusal reads the same and exits 2 on a comm
 * :func:`refuse_overwrite` refuses an output inside a finished run directory, or one that is
   (by device and inode, so through a hard link too) a file the command reads.
 * :func:`atomic_file` writes one file under a temporary name and renames it into place.
+* :func:`fit_cache_directory` is where nowcast fits are cached: the user's cache directory, not
+  the results directory, so a run with another ``--out`` reuses the fit.
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ from pathlib import Path
 
 __all__ = ["DISK_FULL_ERRNOS", "PROBE_PREFIX", "DiskFullError", "OutputError", "atomic_file",
            "check_free_space", "describe", "disk_full", "estimate_run_bytes",
-           "finished_run_above", "probe_directory", "refuse_overwrite"]
+           "finished_run_above", "fit_cache_directory", "probe_directory", "refuse_overwrite"]
 
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 """OSError numbers that mean "no room": the device is full, a quota is reached, a file limit."""
 PROBE_PREFIX = ".tmp-probe-"
 """Prefix of the probe directories and files (removed at once; :data:`.tmp-` like every
 temporary name, so a killed probe is recognisable)."""
+CACHE_ENV = "CONFLICT_SCENARIOS_CACHE"
+"""Environment variable naming the fit cache directory (instead of the user cache directory)."""
 RUN_MARKER = "run.json"
 """A directory holding this file (and a forecast) is a finished run, never written into."""
 
@@ -42,6 +46,21 @@ class OutputError(ValueError):
 
 class DiskFullError(OutputError):
     """The file system has (or would have) no room for what is being written."""
+
+
+def fit_cache_directory() -> Path:
+    """The directory of the nowcast fit cache: ``$CONFLICT_SCENARIOS_CACHE`` if set, else
+    ``nowcast-fits`` in the user's cache directory (``~/.cache/conflict-scenarios`` on Linux,
+    ``~/Library/Caches/conflict-scenarios`` on macOS, ``%LOCALAPPDATA%`` on Windows; found by
+    platformdirs, which follows each platform's convention and ``$XDG_CACHE_HOME``). Entries
+    are keyed by everything a fit depends on (:mod:`models.inference.fit_cache`), so one cache
+    serves every results directory, notebook and sweep of the user."""
+    env = os.environ.get(CACHE_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("conflict-scenarios", appauthor=False)) / "nowcast-fits"
 
 
 def describe(n: float) -> str:

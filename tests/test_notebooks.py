@@ -110,6 +110,7 @@ def test_notebooks_run_top_to_bottom(tmp_path, monkeypatch, record_property):
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
     monkeypatch.setenv("CONFLICT_SCENARIOS_NOTEBOOK_OUT", str(tmp_path / "out"))
+    monkeypatch.setenv("CONFLICT_SCENARIOS_CACHE", str(tmp_path / "fits"))
     before = repository_files()
     paths = notebook_paths()
     lane_a = [p for p in paths if p.stem in SHARED_CACHE_LANE]
@@ -132,5 +133,5 @@ def test_notebooks_run_top_to_bottom(tmp_path, monkeypatch, record_property):
     assert sorted(report) == [p.stem for p in paths]
     written = written_by_notebooks(before, repository_files())
     assert not written, f"notebooks wrote into the repository: {written}"
-    fits = sorted((tmp_path / "out" / ".cache").glob("nowcast-*.nc"))
+    fits = sorted((tmp_path / "fits").glob("nowcast-*.nc"))
     assert len(fits) == 1, f"01 and 02 should share one cached nowcast fit, found {fits}"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -25,3 +26,16 @@ def positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
     return int(text)
+
+
+def acceptance_rate(text: str) -> float:
+    """argparse type of a NUTS target acceptance rate (``--target-accept``): a number strictly
+    between 0.5 and 1, the range the config's ``sampler.target_accept`` admits."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.5 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0.5 and 1 (exclusive), "
+                                         f"got {text!r}")
+    return value

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from models.cli import HelpFormatter
+from models.cli import HelpFormatter, acceptance_rate
 from models.inference.diagnostics import remedies
 from models.outputs.summary_text import headline, information_lines
 from scenarios.compose import compose, parse_weights
@@ -36,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (default: forecast.seed)")
     p.add_argument("--sampler", choices=("nutpie", "pymc"), help="NUTS implementation "
                    "(default: sampler.backend)")
-    p.add_argument("--target-accept", type=_target_accept, metavar="P", help="NUTS target "
+    p.add_argument("--target-accept", type=acceptance_rate, metavar="P", help="NUTS target "
                    "acceptance, 0.5 < P < 1 (default: sampler.target_accept); a fit that diverges "
                    "is refitted once at 0.99 anyway")
     p.add_argument("--weights", metavar="ID=W,...", help="scenario weights for the mixture")
@@ -45,6 +45,9 @@ def parser() -> argparse.ArgumentParser:
                    "unless --weights is given)")
     p.add_argument("--validate-only", action="store_true", help="check the configs and stop")
     p.add_argument("--strict", action="store_true", help="exit 3 if diagnostics fail")
+    p.add_argument("--cache-dir", metavar="DIR", help="where nowcast fits are cached "
+                   "(default: $CONFLICT_SCENARIOS_CACHE, else the user cache directory, "
+                   "~/.cache/conflict-scenarios/nowcast-fits on Linux)")
     p.add_argument("--no-cache", action="store_true", help="refit the nowcast even if cached "
                    "(the entry is not read, and the new fit replaces it)")
     p.add_argument("--evidence-influence", action="store_true", help="refit leaving out each "
@@ -98,10 +101,13 @@ def main(argv: list[str] | None = None) -> int:
 
     primary = comparison.primary.config
     out_dir = Path(args.out or primary.output.directory)
+    from models.storage import fit_cache_directory
+
+    cache_dir = Path(args.cache_dir) if args.cache_dir else fit_cache_directory()
     try:  # where the run goes, before the fit (a file, read-only, no room, names too long)
         from models.pipeline import check_output
 
-        check_output(out_dir, comparison, args.draws,
+        check_output(out_dir, comparison, args.draws, cache_dir=cache_dir,
                      formats=args.formats or primary.output.formats)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -109,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = run_scenarios(comparison, draws=args.draws, seed=args.seed,
                                sampler=args.sampler, progress=progress, say=say,
-                               cache_dir=out_dir / ".cache", refit=args.no_cache,
+                               cache_dir=cache_dir, refit=args.no_cache,
                                weights=weights, since=args.since,
                                target_accept=args.target_accept)
         if args.evidence_influence:
@@ -165,17 +171,6 @@ def _formats(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(f"unknown format(s) {', '.join(unknown) or '(none)'}; "
                                          f"choose from {', '.join(OUTPUT_FORMATS)}")
     return names
-
-
-def _target_accept(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.5 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number between 0.5 and 1 (exclusive), "
-                                         f"got {text!r}")
-    return value
 
 
 def _weights(text: str) -> dict[str, float]:

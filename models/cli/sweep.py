@@ -84,6 +84,7 @@ def _run(args, loaded, grid, out: Path, say) -> int:
     from models.evaluation.distributed import cluster
     from models.evaluation.sweep import all_regions, write_sweep
     from models.inference.fit_cache import fit_or_load
+    from models.storage import fit_cache_directory
 
     cfg = loaded.config
     seed = cfg.forecast.seed if args.seed is None else args.seed
@@ -91,8 +92,7 @@ def _run(args, loaded, grid, out: Path, say) -> int:
     horizons = [h for h in cfg.output.headline_horizons if h <= cfg.forecast.horizon_days] \
         or [cfg.forecast.horizon_days]
     say(f"fitting the nowcast of {cfg.scenario.id} (or reading it from the fit cache)...")
-    fit, cached = fit_or_load(loaded, seed, cfg.sampler.backend, Path("results") / ".cache",
-                              say=say)
+    fit, cached = fit_or_load(loaded, seed, cfg.sampler.backend, fit_cache_directory(), say=say)
     if not fit.diagnostics.get("passed", True):
         say("warning: the nowcast's diagnostics failed; see a run's report for details")
     context = nullcontext(None) if args.serial else cluster(scheduler=args.scheduler,
