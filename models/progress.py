@@ -1,8 +1,8 @@
-"""A tiny progress reporter for long stages (NUTS fit, Monte Carlo simulation).
+"""Progress of long stages (Monte Carlo simulation, writing the outputs), as ``rich`` bars.
 
-It writes one self-overwriting line to stderr, and only when stderr is a terminal and the user did
-not ask for quiet: logs, CI and redirected output stay clean. Updates are throttled so a tight loop
-can call :meth:`Progress.update` every iteration at negligible cost.
+Shown on stderr, and only when stderr is a terminal and the user did not ask for quiet: logs, CI
+and redirected output stay clean. :meth:`Progress.update` only counts (rich redraws from its own
+thread), so a tight loop can call it every iteration at negligible cost.
 
     with Progress("simulate", total=n_days, quiet=args.quiet) as progress:
         for day in range(n_days):
@@ -31,7 +31,10 @@ def progress_enabled(stream: TextIO | None = None, quiet: bool = False) -> bool:
 
 class Progress:
     """Progress of one stage: ``label``, ``done`` of ``total`` steps (``total`` may be None when
-    unknown), elapsed seconds. A no-op when :func:`progress_enabled` is False."""
+    unknown), elapsed seconds, drawn by ``rich`` (a bar, the share, the count and the time;
+    rich comes with PyMC and redraws from its own thread, so :meth:`update` is cheap). Ends
+    with one line ``label: done in 12.3 s``. A no-op when :func:`progress_enabled` is False.
+    ``min_interval``: seconds between redraws."""
 
     def __init__(self, label: str, total: int | None = None, *, quiet: bool = False,
                  stream: TextIO | None = None, min_interval: float = 0.1):
@@ -42,46 +45,62 @@ class Progress:
         self.enabled = progress_enabled(self.stream, quiet)
         self.min_interval = min_interval
         self._start = time.perf_counter()
-        self._last_write = -float("inf")
+        self._bar = self._task = None
 
     def __enter__(self) -> Progress:
         self._start = time.perf_counter()
-        self._write(force=True)
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            from rich.progress import Progress as Bar
+
+            # the stream was checked to be a terminal; rich would look at sys.stderr instead
+            console = Console(file=self.stream, force_terminal=True, highlight=False)
+            self._bar = Bar(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                            MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                            transient=True,
+                            refresh_per_second=1 / max(self.min_interval, 0.02))
+            self._bar.start()
+            self._task = self._bar.add_task(self.label, total=self.total)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.close(ok=exc_type is None)
 
     def update(self, steps: int = 1) -> None:
-        """Record ``steps`` more steps done; redraw at most every ``min_interval`` seconds."""
+        """Record ``steps`` more steps done."""
         self.done += steps
-        self._write()
+        if self._bar is not None:
+            self._bar.update(self._task, advance=steps)
+
+    def note(self, message: str) -> bool:
+        """Print ``message`` above the bar (a line printed directly would break the bar's
+        redraw). False when no bar is shown: the caller says it its own way."""
+        if self._bar is None:
+            return False
+        self._bar.console.print(message, markup=False, highlight=False, soft_wrap=True)
+        return True
 
     def close(self, ok: bool = True) -> None:
-        """Final line (with a newline), e.g. ``fit: done in 12.3 s``."""
+        """Remove the bar and write the final line, e.g. ``fit: done in 12.3 s``."""
         if not self.enabled:
             return
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
         elapsed = time.perf_counter() - self._start
         status = "done" if ok else "stopped"
-        self.stream.write(f"\r{self.label}: {status} in {elapsed:,.1f} s\033[K\n")
+        self.stream.write(f"{self.label}: {status} in {elapsed:,.1f} s"
+                          + (f", {self.line()}" if self.done else "") + "\n")
         self.stream.flush()
         self.enabled = False
 
     def line(self) -> str:
-        """The current progress line (without carriage return)."""
-        elapsed = time.perf_counter() - self._start
-        if self.total:
-            share = min(self.done / self.total, 1.0)
-            return (f"{self.label}: {share:4.0%} ({self.done:,}/{self.total:,}) "
-                    f"{elapsed:,.1f} s")
-        return f"{self.label}: {self.done:,} steps {elapsed:,.1f} s"
-
-    def _write(self, force: bool = False) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if not force and now - self._last_write < self.min_interval:
-            return
-        self._last_write = now
-        self.stream.write(f"\r{self.line()}\033[K")
-        self.stream.flush()
+        """The count so far, as text: ``4/4``, or ``12 steps`` when the total is unknown."""
+        return f"{self.done:,}/{self.total:,}" if self.total else f"{self.done:,} steps"

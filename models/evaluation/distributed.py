@@ -15,7 +15,8 @@ Workers compile a model once per process and keep it (``_WORKER_MODELS``); the n
 ``latent_nb``'s compilation (30-60 s) is paid once per worker, not per task. A task that fails
 is reported with its inputs (:class:`TaskFailure`, a status line) and the others are kept: a
 backtest without the failed countries or origins, the failures listed in its ``meta``.
-Progress: one status line per finished task (``progress``).
+Progress: a bar of the finished tasks on a terminal, else one status line per finished task
+(``progress``).
 """
 
 from __future__ import annotations
@@ -86,9 +87,13 @@ def cluster(client=None, *, scheduler: str | None = None, workers: int | None = 
 def map_tasks(client, fn: Callable, tasks: Mapping[str, dict], *,
               progress: Callable[[str], None] | None = None) -> tuple[dict, list[TaskFailure]]:
     """Run ``fn(**kwargs)`` for every ``label -> kwargs`` on the cluster; return (label ->
-    result, in the order of ``tasks``, for the tasks that succeeded; the failures). One status
-    line per finished task."""
+    result, in the order of ``tasks``, for the tasks that succeeded; the failures).
+
+    Progress (when ``progress`` is given): on a terminal, a bar of the finished tasks with each
+    finished task's line above it; elsewhere (a log), one ``progress`` line per finished task."""
     from distributed import as_completed
+
+    from models.progress import Progress
 
     say = progress or (lambda message: None)
     token = hashlib.sha256(f"{time.time_ns()}-{os.getpid()}".encode()).hexdigest()[:8]
@@ -96,15 +101,21 @@ def map_tasks(client, fn: Callable, tasks: Mapping[str, dict], *,
                label for label, kwargs in tasks.items()}
     results, failures = {}, []
     t0 = time.perf_counter()
-    for k, future in enumerate(as_completed(futures), start=1):
-        label = futures[future]
-        try:
-            results[label] = future.result()
-            say(f"[{k}/{len(tasks)}] {label} done ({time.perf_counter() - t0:.0f} s)")
-        except Exception as e:  # reported with its inputs; the others go on
-            failures.append(TaskFailure(label, dict(tasks[label]), f"{type(e).__name__}: {e}"))
-            say(f"[{k}/{len(tasks)}] {failures[-1]}")
-        future.release()
+    with Progress(f"{fn.__name__.removesuffix('_task')} tasks", total=len(tasks),
+                  quiet=progress is None) as bar:
+        for k, future in enumerate(as_completed(futures), start=1):
+            label = futures[future]
+            try:
+                results[label] = future.result()
+                line = f"[{k}/{len(tasks)}] {label} done ({time.perf_counter() - t0:.0f} s)"
+            except Exception as e:  # reported with its inputs; the others go on
+                failures.append(TaskFailure(label, dict(tasks[label]),
+                                            f"{type(e).__name__}: {e}"))
+                line = f"[{k}/{len(tasks)}] {failures[-1]}"
+            bar.update()
+            if not bar.note(line):
+                say(line)
+            future.release()
     return {label: results[label] for label in tasks if label in results}, failures
 
 

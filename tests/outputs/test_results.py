@@ -543,4 +543,16 @@ def test_progress_only_on_a_terminal_and_not_quiet():
         text = stream.getvalue()
         assert bool(text) is shown
         if shown:
-            assert "simulate: 100% (4/4)" in text and "done in" in text
+            assert "simulate: done in" in text and "s, 4/4" in text
+            assert "━" in text  # rich's bar was drawn
+
+
+def test_progress_notes_go_above_the_bar_or_back_to_the_caller():
+    shown, hidden = FakeTerminal(), io.StringIO()
+    with Progress("tasks", total=2, stream=shown, min_interval=0) as p:
+        assert p.note("[1/2] SYR done (3 s)") is True
+        p.update()
+    assert "[1/2] SYR done (3 s)" in shown.getvalue()
+    with Progress("tasks", total=2, stream=hidden) as p:
+        assert p.note("[1/2] SYR done (3 s)") is False  # a log: the caller prints its line
+    assert hidden.getvalue() == ""
