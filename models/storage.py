@@ -11,6 +11,8 @@ compare, score) uses these, so each refusal reads the same and exits 2 on a comm
 * :func:`refuse_overwrite` refuses an output inside a finished run directory, or one that is
   (by device and inode, so through a hard link too) a file the command reads.
 * :func:`atomic_file` writes one file under a temporary name and renames it into place.
+* :func:`write_netcdf_groups` writes a netCDF/HDF5 file (InferenceData's layout) built in memory,
+  so a full disk is a plain OSError, never a failed write inside HDF5 (which crashes the process).
 * :func:`fit_cache_directory` is where nowcast fits are cached: the user's cache directory, not
   the results directory, so a run with another ``--out`` reuses the fit.
 """
@@ -61,6 +63,33 @@ def fit_cache_directory() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("conflict-scenarios", appauthor=False)) / "nowcast-fits"
+
+
+def write_netcdf_groups(path: Path, attrs: dict, groups: Iterable[tuple[str, object]]) -> None:
+    """Write ``path`` as ArviZ lays out InferenceData: root attributes ``attrs``, then one HDF5
+    group per ``(name, xarray.Dataset)``, numeric and boolean variables deflated (level 1, with
+    the byte shuffle filter: within 5% of level 4's size at two thirds of the time).
+
+    HDF5 builds the file in memory and Python writes the bytes. A write that fails inside HDF5
+    (a full disk, a quota, a file-size limit) leaves the library in a state that crashes the
+    interpreter when it exits (measured: exit 139 with the message already printed), so HDF5
+    must never meet one; written here, a full disk is a plain OSError (``errno`` in
+    :data:`DISK_FULL_ERRNOS`) that the callers turn into :class:`DiskFullError`. Costs memory
+    of the compressed file's size, for as long as it is written."""
+    import io
+
+    import numpy as np
+    import xarray as xr
+
+    buffer = io.BytesIO()
+    xr.Dataset(attrs=attrs).to_netcdf(buffer, mode="w", engine="h5netcdf")
+    for name, ds in groups:
+        encoding = {var: {"zlib": True, "complevel": 1, "shuffle": True}
+                    for var, da in ds.variables.items()
+                    if np.issubdtype(da.dtype, np.number) or da.dtype == bool}
+        ds.to_netcdf(buffer, mode="a", group=name, engine="h5netcdf", encoding=encoding)
+    with open(path, "wb") as f:
+        f.write(buffer.getbuffer())
 
 
 def describe(n: float) -> str:

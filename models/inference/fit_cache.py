@@ -235,7 +235,13 @@ def fit_or_load(loaded: Loaded, seed: int, sampler: str, cache_dir: Path | None,
 def _store(idata, nc: Path, meta: Path, key: str, payload: dict) -> None:
     """Write the entry under temporary names, then rename: the record last, so an entry is
     complete whenever its record exists."""
-    from models.storage import DISK_FULL_ERRNOS, OutputError, check_free_space, disk_full
+    from models.storage import (
+        DISK_FULL_ERRNOS,
+        OutputError,
+        check_free_space,
+        disk_full,
+        write_netcdf_groups,
+    )
 
     need = 1.5 * sum(getattr(idata, g).nbytes for g in idata.groups()) + 1e6
     try:
@@ -246,7 +252,9 @@ def _store(idata, nc: Path, meta: Path, key: str, payload: dict) -> None:
     stamp = f".tmp-{os.getpid()}-{time.time_ns()}"
     tmp_nc, tmp_meta = nc.with_name(nc.name + stamp), meta.with_name(meta.name + stamp)
     try:
-        idata.to_netcdf(str(tmp_nc))
+        # built in memory: a full disk must not fail inside HDF5 (see write_netcdf_groups)
+        write_netcdf_groups(tmp_nc, dict(idata.attrs), [(g, getattr(idata, g))
+                                                        for g in idata.groups()])
         record = {"key": key, "sha256": _file_sha256(tmp_nc), "inputs": payload}
         tmp_meta.write_text(json.dumps(record, sort_keys=True, default=str), "utf-8")
         os.replace(tmp_nc, nc)

@@ -11,12 +11,10 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-import xarray as xr
-
 from models.outputs.atomic import TEMP_PREFIX
 from models.outputs.run_result import RunResult, config_yaml, posterior_fingerprint
 from models.runtime import import_arviz, jsonable, package_versions
+from models.storage import write_netcdf_groups
 from scenarios.loader import config_hash
 from scenarios.yaml_source import ConfigError, load_yaml_text, read_text_file
 
@@ -108,22 +106,14 @@ def _root_attrs(result: RunResult) -> dict:
 
 def write_netcdf(result: RunResult, path: Path) -> None:
     """One netCDF4/HDF5 file laid out as ArviZ writes InferenceData (root attributes, one HDF5
-    group per InferenceData group), with the forecast in :data:`FORECAST_GROUP`. Numeric
-    variables are deflated with the byte shuffle filter (about 30% smaller than deflate alone for
-    count trajectories)."""
-    xr.Dataset(attrs=_root_attrs(result)).to_netcdf(path, mode="w", engine="h5netcdf")
+    group per InferenceData group), with the forecast in :data:`FORECAST_GROUP`; built in memory
+    and written by :func:`models.storage.write_netcdf_groups` (a full disk is an OSError, never
+    a crash inside HDF5). Numeric variables are deflated with the byte shuffle filter (about 30%
+    smaller than deflate alone for count trajectories)."""
     idata = result.idata
     groups = [] if idata is None else [(g, getattr(idata, g)) for g in idata.groups()
                                        if g != FORECAST_GROUP]
-    forecast = result.forecast
-    groups.append((FORECAST_GROUP, forecast))
-    for name, ds in groups:
-        # Deflate level 1 with shuffle: within 5% of level 4's size at two thirds of the time;
-        # h5py's automatic chunking beat hand-picked chunks for (scenario, draw, ...) arrays.
-        encoding = {var: {"zlib": True, "complevel": 1, "shuffle": True}
-                    for var, da in ds.variables.items()
-                    if np.issubdtype(da.dtype, np.number) or da.dtype == bool}
-        ds.to_netcdf(path, mode="a", group=name, engine="h5netcdf", encoding=encoding)
+    write_netcdf_groups(path, _root_attrs(result), [*groups, (FORECAST_GROUP, result.forecast)])
 
 
 def read_netcdf(path: Path) -> az.InferenceData:
