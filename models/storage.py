@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 __all__ = ["DISK_FULL_ERRNOS", "PROBE_PREFIX", "DiskFullError", "OutputError", "atomic_file",
-           "check_free_space", "describe", "disk_full", "estimate_run_bytes",
+           "check_free_space", "check_path_length", "describe", "disk_full", "estimate_run_bytes",
            "finished_run_above", "fit_cache_directory", "probe_directory", "refuse_overwrite"]
 
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
@@ -166,6 +166,7 @@ def probe_directory(path: Path, *, names: Iterable[str] = (), what: str = "outpu
     the path and the reason: an existing file, a dangling symbolic link, a read-only or
     special file system, a name or path too long."""
     path = Path(os.path.abspath(path))
+    check_path_length(path, what)
     if path.is_symlink() and not path.exists():
         raise OutputError(f"{path}: {what} is a symbolic link to {os.readlink(path)}, which does "
                           "not exist")
@@ -211,9 +212,41 @@ def probe_directory(path: Path, *, names: Iterable[str] = (), what: str = "outpu
                 d.rmdir()
 
 
+def check_path_length(path: Path, what: str = "output directory") -> None:
+    """Refuse (:class:`OutputError`) a path longer than its file system allows, as a whole
+    (``PATH_MAX``) or in one name (``NAME_MAX``): every later look at it (even "does it
+    exist?") would fail with ENAMETOOLONG."""
+    p = Path(os.path.abspath(path))
+    base = _existing_ancestor_quietly(p)
+    limits = {}
+    for key in ("PC_PATH_MAX", "PC_NAME_MAX"):
+        try:
+            limits[key] = int(os.pathconf(base, key))
+        except (OSError, ValueError):
+            limits[key] = 4096 if key == "PC_PATH_MAX" else 255
+    longest = max((len(os.fsencode(part)) for part in p.parts), default=0)
+    if len(os.fsencode(str(p))) >= limits["PC_PATH_MAX"] or longest > limits["PC_NAME_MAX"]:
+        raise OutputError(f"{str(p)[:80]}...: the {what}'s path is {len(str(p)):,} characters "
+                          f"long (longest name {longest}), more than the file system allows "
+                          f"({limits['PC_PATH_MAX']} in all, {limits['PC_NAME_MAX']} per name); "
+                          "choose a shorter path")
+
+
+def _existing_ancestor_quietly(p: Path) -> Path:
+    """The nearest ancestor of ``p`` that exists, looking only at names the system can take."""
+    for d in (p, *p.parents):
+        try:
+            if d.exists():
+                return d
+        except OSError:  # too long: look higher up
+            continue
+    return Path("/")
+
+
 def finished_run_above(path: Path) -> Path | None:
     """The finished run directory that ``path`` is in (or is), if any: a directory holding
     ``run.json`` and a forecast (``forecast.nc``, ``samples.parquet`` or ``quantiles.csv``)."""
+    check_path_length(Path(path), "output")
     p = Path(os.path.realpath(path))
     for d in (p, *p.parents):
         if (d / RUN_MARKER).is_file() and any((d / f).is_file() for f in (
