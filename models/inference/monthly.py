@@ -186,12 +186,11 @@ class MonthlyLatentModel:
     def compiled(self):
         """The nutpie-compiled model (compiled on first use, then reused)."""
         if self._compiled is None:
-            import nutpie
+            from models.inference.sampling import compile_for_nutpie
 
             t0 = time.perf_counter()
             names = list(POSTERIOR_VARS) + (["december_excess"] if self.december_effect else [])
-            self._compiled = nutpie.compile_pymc_model(self.model, freeze_model=False,
-                                                       var_names=names)
+            self._compiled = compile_for_nutpie(self.model, var_names=names)
             self.compile_seconds = time.perf_counter() - t0
         return self._compiled
 

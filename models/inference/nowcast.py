@@ -66,7 +66,7 @@ from models.inference.latent import beta_rv as _beta
 from models.inference.latent import latent_intensity, nb_logpmf
 from models.inference.latent import lognormal_rv as _lognormal
 from models.inference.priors import DISPLACEMENT_REPORT_LOG_SD
-from models.inference.sampling import sample_retrying, sampler_record
+from models.inference.sampling import compile_for_nutpie, sample_retrying, sampler_record
 from models.state import NowcastState
 from scenarios.evidence import Observation, observations
 from scenarios.lexicon import parse_value
@@ -287,9 +287,7 @@ class NowcastModel:
     def compiled(self):
         """The nutpie-compiled model (compiled once per process and reused)."""
         if self._compiled is None:
-            import nutpie
-
-            self._compiled = nutpie.compile_pymc_model(self.model, freeze_model=False)
+            self._compiled = compile_for_nutpie(self.model)
         return self._compiled
 
     def sample(self, *, seed: int, sampler: str = "nutpie", chains: int = 4, tune: int = 1000,
