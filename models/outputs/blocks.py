@@ -94,6 +94,25 @@ def _contents(blocks: list) -> list[tuple[str, str]]:
             if isinstance(b, Heading) and b.level == 2]
 
 
+def screen_png(path, scale: float, colours: int = 256) -> bytes:
+    """The PNG file at ``path`` scaled by ``scale`` (Lanczos) as a palette PNG of at most
+    ``colours`` colours: the report's embedded copy of a figure, from the file's pixels instead
+    of a second rendering of the figure (which cost as much as the first)."""
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as img:
+        rgb = img.convert("RGB")
+    size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+    small = rgb.resize(size, PILImage.Resampling.LANCZOS) if scale != 1 else rgb
+    # fast octree, not median cut: measured on a run's charts, 40% less time and half the bytes
+    # (charts are a few flat colours plus anti-aliased edges)
+    quantized = small.quantize(colours, method=PILImage.Quantize.FASTOCTREE,
+                               dither=PILImage.Dither.NONE)
+    out = io.BytesIO()
+    quantized.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
 def compact_png(data: bytes, colours: int = 256) -> bytes:
     """The PNG as a palette PNG of at most ``colours`` colours (no dithering: a chart's flat
     areas stay flat), or the input when that is not smaller."""

@@ -290,6 +290,18 @@ def declutter(fig: Figure, rounds: int = 8) -> Figure:
             break
         for axis in crowded:
             _fewer_ticks(axis)
+    fig._laid_out_by_declutter = True  # the last draw's layout is final (see freeze_layout)
+    return fig
+
+
+def freeze_layout(fig: Figure) -> Figure:
+    """Keep the layout :func:`declutter` computed in its last draw, for a figure it was the last
+    step of: the run writer saves each figure and nothing changes it after the plot function
+    returns, so constrained layout need not run again in ``savefig`` (a third of the plots'
+    time, measured). Constrained layout works in figure fractions, so the layout holds at any
+    dpi. Figures not decluttered keep their layout engine."""
+    if getattr(fig, "_laid_out_by_declutter", False) and fig.get_layout_engine() is not None:
+        fig.set_layout_engine("none")
     return fig
 
 

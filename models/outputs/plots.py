@@ -13,7 +13,6 @@ Every count is people. Scenario colours are fixed by position, the mixture is bl
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,6 +68,7 @@ from models.outputs.plot_style import (  # noqa: F401  (some are part of this mo
     day_label,
     declutter,
     drawn_tick_labels,
+    freeze_layout,
     new_figure,
     overlapping_labels,
     panel_title,
@@ -468,17 +468,15 @@ def write_plots(result: RunResult, plots_dir: Path, *, summary: ForecastSummary 
     """Write every plot of a run as ``plots_dir/<name>.png``; return name -> path. ``screen``,
     when given, receives name -> a :data:`SCREEN_DPI` palette PNG of each figure (for the HTML
     report: about a quarter of the bytes of the file)."""
-    from models.outputs.blocks import compact_png
+    from models.outputs.blocks import screen_png
 
     plots_dir = Path(plots_dir)
     plots_dir.mkdir(parents=True, exist_ok=True)
     out = {}
     for name, fig in make_figures(result, summary):
         path = plots_dir / f"{name}.png"
-        fig.savefig(path, dpi=dpi)
+        freeze_layout(fig).savefig(path, dpi=dpi)  # one draw: the layout is declutter's
         out[name] = path
-        if screen is not None:
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", dpi=min(dpi, SCREEN_DPI))
-            screen[name] = compact_png(buffer.getvalue())
+        if screen is not None:  # the file's pixels, scaled: no second draw
+            screen[name] = screen_png(path, min(1.0, SCREEN_DPI / dpi))
     return out
