@@ -1,5 +1,5 @@
 """Whole runs: wall time, CPU time and peak memory of ``python -m models.run CONFIG`` as a user
-runs it, in a child process, in three cache states:
+runs it, in a child process, in four cache states, and the notebook's refit:
 
 * ``cold``: an empty PyTensor compile cache (``PYTENSOR_FLAGS=base_compiledir=<fresh dir>``; the
   PyTensor numba cache lives under it) and an empty numba cache (``NUMBA_CACHE_DIR``), and
@@ -7,7 +7,13 @@ runs it, in a child process, in three cache states:
 * ``warm_refit``: the compile caches the cold run filled, the nowcast refitted (``--no-cache``):
   what a user gets after changing the evidence;
 * ``warm_fit_cache``: compile caches and the nowcast fit cache filled: what a user gets after
-  changing only scenario levers (the fit is loaded, not sampled).
+  changing only scenario levers (the fit is loaded, not sampled);
+* ``warm_new_report``: compile caches warm, and the config has one report more than any run
+  before it (repetition i adds i + 1 reports, clones of the config's first evidence entry with
+  other values, so every repetition's model is a structure not yet compiled): what a user gets
+  the morning a new report arrives (same regions and reporting profiles);
+* ``notebook_refit`` (:func:`notebook_refit`): in one process, ``run_scenarios`` again after
+  evidence values changed (the compiled model reused), timed without the first fit.
 
 Peak memory is the child's maximum resident set size (``os.wait4`` rusage, as ``/usr/bin/time``
 reports it). CPU seconds (user + system) are reported beside wall seconds: on a machine shared
@@ -16,6 +22,7 @@ with other work, wall time grows with the load and CPU time much less.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -28,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ("baseline", "escalation", "displacement", "deescalation")
-MODES = ("cold", "warm_refit", "warm_fit_cache")
+MODES = ("cold", "warm_refit", "warm_fit_cache", "warm_new_report")
 
 
 def cache_env(compile_dir: Path | None) -> dict[str, str]:
@@ -75,16 +82,86 @@ def _stage_seconds(out_dir: Path, scenario_id: str) -> dict:
     return stages
 
 
+def new_report_configs(config: str, directory: Path, reports: int) -> Path:
+    """Configs in ``directory`` that extend ``configs/<config>.yaml`` (and each config it is
+    compared with) by ``reports`` new reports: clones of its first evidence entry under new ids,
+    with other values. Returns the primary's path."""
+    import yaml
+
+    from scenarios.loader import load_config
+
+    source = ROOT / "configs" / f"{config}.yaml"
+    resolved = load_config(source).resolved
+    first = next(iter(resolved["evidence"].values()))
+    extra = {f"benchmark_new_report_{k}": {**copy.deepcopy(first), "value": 20 + 3 * k}
+             for k in range(reports)}
+    directory.mkdir(parents=True, exist_ok=True)
+    others = list((resolved.get("scenario") or {}).get("compare_with") or [])
+    for name in others:
+        (directory / Path(name).name).write_text(yaml.safe_dump(
+            {"extends": str(source.parent / name), "evidence": extra}), "utf-8")
+    primary = {"extends": str(source), "evidence": extra}
+    if others:
+        primary["scenario"] = {"compare_with": [Path(n).name for n in others]}
+    path = directory / f"{config}.yaml"
+    path.write_text(yaml.safe_dump(primary, sort_keys=False), "utf-8")
+    return path
+
+
+_NOTEBOOK_CHILD = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from models.pipeline import run_scenarios
+from scenarios.compose import Comparison
+from scenarios.loader import Loaded, load_config
+from scenarios.schema import Config
+shipped = load_config({config!r})
+run_scenarios([shipped.path], draws={draws})  # the notebook's first run: compiles and fits
+times = []
+for k in range({repeats}):
+    d = json.loads(json.dumps(shipped.resolved, default=str))
+    for i, entry in enumerate(d["evidence"].values()):  # every numeric value moved, k-th way
+        if isinstance(entry.get("value"), (int, float)):
+            entry["value"] = max(1, round(entry["value"] * (1.1 + 0.05 * k)))
+    loaded = Loaded(Config.model_validate(d), shipped.path, d)
+    t = time.perf_counter()
+    result = run_scenarios(Comparison((loaded,), None), draws={draws})
+    times.append(time.perf_counter() - t)
+    assert result.diagnostics["compiled_model_reused"], "the compiled model was not reused"
+print(json.dumps({{"refit_s": times}}))
+"""
+
+
+def notebook_refit(config: str = "escalation", repeats: int = 3, draws: int | None = None,
+                   compile_dir: Path | None = None) -> dict:
+    """Seconds of ``run_scenarios`` in a process that has already fitted the config once, after
+    changing evidence values only (fit with the reused compiled model, and the simulation; no
+    outputs, as a notebook cell does): the median of ``repeats`` refits, each with other
+    values."""
+    from models.inference.nowcast import NowcastModel  # noqa: F401  (fail early if unimportable)
+
+    code = _NOTEBOOK_CHILD.format(root=str(ROOT), config=str(ROOT / "configs" / f"{config}.yaml"),
+                                  repeats=repeats, draws=draws or 2000)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, env=cache_env(compile_dir))
+    if proc.returncode != 0:
+        raise RuntimeError("notebook refit failed:\n" + proc.stderr[-3000:])
+    times = json.loads(proc.stdout.strip().splitlines()[-1])["refit_s"]
+    return {"wall_s": round(statistics.median(times), 2), "runs": [round(t, 2) for t in times],
+            "draws": draws or 2000}
+
+
 def run_config(config: str, mode: str, compile_dir: Path | None, out_dir: Path, log: Path,
-               draws: int | None = None) -> dict:
+               draws: int | None = None, config_path: Path | None = None) -> dict:
     """One ``models.run`` of ``configs/<config>.yaml``; timings, peak memory, stage seconds.
 
     ``mode`` picks the nowcast fit cache: ``--no-cache`` for cold and warm_refit; for
     warm_fit_cache the fit cache beside ``out_dir`` (``fit-cache/``, never the user's) must
     already hold the fit; ``fill`` uses the fit cache and fills it when empty."""
-    argv = [sys.executable, "-m", "models.run", str(ROOT / "configs" / f"{config}.yaml"),
+    argv = [sys.executable, "-m", "models.run",
+            str(config_path or ROOT / "configs" / f"{config}.yaml"),
             "--out", str(out_dir), "--cache-dir", str(out_dir.parent / "fit-cache"), "--quiet"]
-    if mode not in ("warm_fit_cache", "fill"):
+    if mode not in ("warm_fit_cache", "fill", "warm_new_report"):
         argv.append("--no-cache")
     if draws is not None:
         argv += ["--draws", str(draws)]
@@ -141,7 +218,9 @@ def measure(configs=CONFIGS, repeats: int = 3, modes=MODES, draws: int | None = 
                     # the first refit finds the fit cache empty: it refits and fills it
                     run_mode = "fill" if mode == "warm_refit" and i == 0 else mode
                     log = base / f"{config}-{mode}-{i}.log"
-                    r = run_config(config, run_mode, compile_dir, out_dir, log, draws)
+                    path = (new_report_configs(config, base / config / f"new-report-{i}", i + 1)
+                            if mode == "warm_new_report" else None)
+                    r = run_config(config, run_mode, compile_dir, out_dir, log, draws, path)
                     say(f"  e2e {config:<13} {mode:<15} rep {i + 1}/{repeats}: wall {r['wall_s']:6.1f} s, "
                         f"cpu {r['cpu_s']:6.1f} s, peak {r['peak_mb']:6.0f} MB")
                     reps.append(r)
