@@ -21,10 +21,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import e2e, fit, scaling
+from benchmarks import backtest, e2e, fit, scaling
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("e2e", "fit", "mc", "scaling")
+SECTIONS = ("e2e", "fit", "mc", "scaling", "backtest")
 
 TARGETS = {  # key: (comparison, threshold, what)
     "mc_vs_naive": (">=", 100, "engine path-days/s over the naive reference"),
@@ -77,6 +77,11 @@ def summary(results: dict) -> dict:
         if mode in esc:
             s[f"{key}_s"] = esc[mode]["wall_s"]
             s[f"{key}_cpu_s"] = esc[mode]["cpu_s"]
+    bt = results.get("backtest")
+    if bt:
+        s["backtest_speedup"] = bt["speedup"]
+        s["backtest_peak_mb"] = max(bt["serial"]["peak_tree_mb"], bt["dask"]["peak_tree_mb"])
+        s["backtest_equal"] = bt["equal_scores"]
     notebook = (results.get("e2e") or {}).get("notebook_refit")
     if notebook:
         s["notebook_refit_s"] = notebook["wall_s"]
@@ -195,6 +200,9 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, help="repetitions per measurement (default 3; quick 1)")
     ap.add_argument("--configs", help="comma-separated config names for whole runs "
                     f"(default: {','.join(e2e.CONFIGS)}; quick: escalation)")
+    ap.add_argument("--backtest-countries", default="SYR,IRQ", metavar="A,B,...|all",
+                    help="countries of the backtest section (default SYR,IRQ; all: the 22 of "
+                         "configs/backtest-countries.yaml, about 40 minutes per run)")
     ap.add_argument("--out", default=str(ROOT / "results" / "benchmarks"), help="output directory")
     args = ap.parse_args(argv)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -239,10 +247,20 @@ def main(argv=None) -> int:
         say(f"  notebook refit: {out['notebook_refit']['runs']} s")
         return out
 
+    def run_backtest():
+        chosen = args.backtest_countries
+        if chosen == "all":
+            from scenarios.backtest_config import load_backtest_config
+
+            chosen = ",".join(load_backtest_config(backtest.CONFIG).config.data.countries)
+        return backtest.measure(tuple(chosen.split(",")), workers=2, quick=quick, say=say)
+
     jobs = {"mc": ("Monte Carlo engine against the naive reference and the RNG", run_mc),
             "scaling": ("scaling of the engine in draws and horizon", run_scaling),
             "fit": ("nowcast fit: nutpie against PyMC", run_fit),
-            "e2e": (f"whole runs: {', '.join(configs)}", run_e2e)}
+            "e2e": (f"whole runs: {', '.join(configs)}", run_e2e),
+            "backtest": ("cross-country backtest: serial against a 2-worker Dask cluster",
+                         run_backtest)}
     failed = []
     for name in SECTIONS:
         if name not in sections:
