@@ -84,17 +84,16 @@ def _stage_seconds(out_dir: Path, scenario_id: str) -> dict:
 
 def new_report_configs(config: str, directory: Path, reports: int) -> Path:
     """Configs in ``directory`` that extend ``configs/<config>.yaml`` (and each config it is
-    compared with) by ``reports`` new reports: clones of its first evidence entry under new ids,
-    with other values. Returns the primary's path."""
+    compared with) by ``reports`` new reports (:func:`_new_reports`) under new ids. Returns the
+    primary's path."""
     import yaml
 
     from scenarios.loader import load_config
 
     source = ROOT / "configs" / f"{config}.yaml"
     resolved = load_config(source).resolved
-    first = next(iter(resolved["evidence"].values()))
-    extra = {f"benchmark_new_report_{k}": {**copy.deepcopy(first), "value": 20 + 3 * k}
-             for k in range(reports)}
+    extra = {f"benchmark_new_report_{k}": entry
+             for k, entry in enumerate(_new_reports(resolved, reports))}
     directory.mkdir(parents=True, exist_ok=True)
     others = list((resolved.get("scenario") or {}).get("compare_with") or [])
     for name in others:
@@ -106,6 +105,25 @@ def new_report_configs(config: str, directory: Path, reports: int) -> Path:
     path = directory / f"{config}.yaml"
     path.write_text(yaml.safe_dump(primary, sort_keys=False), "utf-8")
     return path
+
+
+def _new_reports(resolved: dict, n: int) -> list[dict]:
+    """``n`` clones of the config's first evidence entry, each a one-day report on its own day
+    (from the episode start on) in a region where no report of that quantity and reporting
+    profile exists, so they overlap nothing (overlapping windows of one profile are refused)."""
+    import datetime as dt
+
+    evidence = resolved["evidence"]
+    first = next(iter(evidence.values()))
+    taken = {e.get("region") for e in evidence.values()
+             if e["quantity"] == first["quantity"] and e.get("reporting") == first.get("reporting")}
+    free = [r for r in resolved["episode"]["regions"] if r not in taken]
+    start = dt.date.fromisoformat(str(resolved["episode"]["start"]))
+    days = (dt.date.fromisoformat(str(resolved["episode"]["origin"])) - start).days + 1
+    if not free or n > days:
+        raise ValueError("no room for new reports that overlap nothing in this config")
+    return [{**copy.deepcopy(first), "region": free[0], "value": 20 + 3 * k,
+             "period": {"day": str(start + dt.timedelta(days=k))}} for k in range(n)]
 
 
 _NOTEBOOK_CHILD = """
