@@ -2,7 +2,10 @@
 
 import sys
 
-from models.cli.backtest import main
+from models.cli import entry_point
+
+main = entry_point("models.cli.backtest")
+"""The command line (also the console command): Ctrl-C and SIGTERM are clean exits."""
 
 if __name__ == "__main__":
     sys.exit(main())

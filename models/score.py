@@ -3,7 +3,10 @@ in :mod:`models.evaluation.score_run`."""
 
 import sys
 
-from models.cli.score import main
+from models.cli import entry_point
+
+main = entry_point("models.cli.score")
+"""The command line (also the console command): Ctrl-C and SIGTERM are clean exits."""
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
+import signal
+import threading
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -39,3 +42,60 @@ def acceptance_rate(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number between 0.5 and 1 (exclusive), "
                                          f"got {text!r}")
     return value
+
+
+class Terminated(SystemExit):
+    """SIGTERM arrived: unwinds like Ctrl-C, so every ``finally`` and temporary-file cleanup
+    runs, and the process exits 143 (128 + SIGTERM, what a shell reports for a terminated
+    command)."""
+
+    def __init__(self):
+        super().__init__(128 + signal.SIGTERM)
+
+
+def _terminate(signum, frame):
+    # later SIGTERMs are ignored while the first one unwinds (cleanup must not be cut short)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated()
+
+
+INTERRUPTED = ("interrupted: nothing half-written was kept (a run being written was removed); "
+               "earlier results are untouched")
+
+
+def entry_point(module: str):
+    """The ``main(argv=None) -> int`` of the command line in ``module`` (``models.cli.run``, ...)
+    run so that Ctrl-C and SIGTERM at any moment, imports included, are clean exits: one line
+    on stderr, no traceback, exit 130 (Ctrl-C) or 143 (SIGTERM), temporary files removed by
+    the cleanup they unwind through. The module is imported inside the guard, which is why
+    ``python -m models.run`` and the console commands start here and not at ``module.main``.
+
+    A signal that arrives while C or Rust code runs (a NUTS fit, a numba compile) is acted on
+    when that call returns to Python, within seconds."""
+
+    def main(argv: list[str] | None = None) -> int:
+        import sys
+
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+        try:
+            return importlib.import_module(module).main(argv)
+        except KeyboardInterrupt:
+            print(INTERRUPTED, file=sys.stderr)
+            return 130
+        except SystemExit as stop:  # Terminated, or the writer's own TerminatedDuringWrite
+            if stop.code != 128 + signal.SIGTERM:
+                raise
+            print(INTERRUPTED.replace("interrupted", "terminated"), file=sys.stderr)
+            return 128 + signal.SIGTERM
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+                if argv is None:  # a program (python -m, a console command), about to exit:
+                    # a signal now would kill the interpreter while it shuts down (exit -2 or
+                    # -15 after the work is done and said); there is nothing left to stop
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)
+                    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+    main.__doc__ = f"Run :func:`{module}.main` with Ctrl-C and SIGTERM as clean exits."
+    return main

@@ -65,9 +65,14 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     # Status lines and progress bars only on a terminal (logs and pipes get the results and
-    # warnings, not chatter); --quiet silences them there too.
+    # warnings, not chatter); --quiet silences them there too. Warnings (a damaged fit-cache
+    # entry removed and refitted) are said everywhere.
     progress = not args.quiet and sys.stderr.isatty()
-    say = (lambda msg: print(msg, file=sys.stderr)) if progress else (lambda msg: None)
+
+    def say(msg: str) -> None:
+        if progress or msg.startswith("warning:"):
+            print(msg, file=sys.stderr)
+
     try:
         from models.pipeline import check_run
 

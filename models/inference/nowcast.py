@@ -149,6 +149,19 @@ def _normal_logcdf(z):
     return pt.log(pt.maximum(0.5 * pt.erfc(-z / np.sqrt(2.0)), 1e-300))
 
 
+def _complete(idata, chains: int, draws: int):
+    """``idata`` if it holds every chain and draw asked for; else the sampler was interrupted.
+
+    Why: nutpie (and PyMC) catch Ctrl-C during sampling and return the draws made so far, so
+    an interrupted fit would otherwise go on as a short posterior (and into the fit cache).
+    Raises KeyboardInterrupt, which the command lines turn into exit 130."""
+    sizes = idata.posterior.sizes if "posterior" in idata.groups() else {}
+    if sizes.get("chain") != chains or sizes.get("draw") != draws:
+        raise KeyboardInterrupt(f"NUTS stopped early: {dict(sizes)} of {chains} chains x "
+                                f"{draws} draws")
+    return idata
+
+
 class NowcastModel:
     """The PyMC model of one config's episode and evidence, compiled once and refitted with new
     evidence values through data containers (SBC, sweeps, several scenarios sharing evidence)."""
@@ -302,13 +315,14 @@ class NowcastModel:
             idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
                                   target_accept=target_accept, progress_bar=progress,
                                   save_warmup=False, cores=min(chains, 2))
-            return idata
+            return _complete(idata, chains, draws)
         if sampler == "pymc":
             with self.model, warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)
-                return pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, 2),
-                                 random_seed=seed, target_accept=target_accept,
-                                 progressbar=progress, compute_convergence_checks=False)
+                return _complete(pm.sample(draws=draws, tune=tune, chains=chains,
+                                           cores=min(chains, 2), random_seed=seed,
+                                           target_accept=target_accept, progressbar=progress,
+                                           compute_convergence_checks=False), chains, draws)
         raise ValueError(f"unknown sampler {sampler!r} (nutpie or pymc)")
 
     def sample_prior(self, draws: int, seed: int) -> xr.Dataset:
