@@ -70,8 +70,15 @@ def measure(countries=("SYR", "IRQ"), workers: int = 2, quick: bool = False,
         say(f"  backtest {name}: {','.join(countries)}...")
         out[name] = run_tree([*common, "--out", str(base / name), *extra], base / f"{name}.log")
         say(f"  backtest {name}: {out[name]}")
-    a, b = (pd.read_csv(base / n / "forecast_scores.csv") for n in ("serial", "dask"))
-    out["equal_scores"] = bool(a.equals(b))
+    # one country writes forecast_scores.csv at the top; several, one per <ISO3>/ directory
+    def scores(name: str) -> list:
+        files = sorted((base / name).glob("forecast_scores.csv")) or sorted(
+            (base / name).glob("*/forecast_scores.csv"))
+        return [(f.parent.name, pd.read_csv(f)) for f in files]
+
+    a, b = scores("serial"), scores("dask")
+    out["equal_scores"] = bool(a) and [k for k, _ in a] == [k for k, _ in b] and all(
+        x.equals(y) for (_, x), (_, y) in zip(a, b, strict=True))
     out["speedup"] = round(out["serial"]["wall_s"] / out["dask"]["wall_s"], 2)
     out["directory"] = str(base)
     return out
