@@ -66,7 +66,12 @@ from models.inference.latent import beta_rv as _beta
 from models.inference.latent import latent_intensity, nb_logpmf
 from models.inference.latent import lognormal_rv as _lognormal
 from models.inference.priors import DISPLACEMENT_REPORT_LOG_SD
-from models.inference.sampling import compile_for_nutpie, sample_retrying, sampler_record
+from models.inference.sampling import (
+    compile_for_nutpie,
+    complete_posterior,
+    sample_retrying,
+    sampler_record,
+)
 from models.state import NowcastState
 from scenarios.evidence import Observation, observations
 from scenarios.lexicon import parse_value
@@ -147,19 +152,6 @@ def _population_prior(config: Config, lexicon) -> tuple[np.ndarray, np.ndarray]:
 def _normal_logcdf(z):
     """log Phi(z), written with erfc only (no erfcx: every NUTS backend compiles it)."""
     return pt.log(pt.maximum(0.5 * pt.erfc(-z / np.sqrt(2.0)), 1e-300))
-
-
-def _complete(idata, chains: int, draws: int):
-    """``idata`` if it holds every chain and draw asked for; else the sampler was interrupted.
-
-    Why: nutpie (and PyMC) catch Ctrl-C during sampling and return the draws made so far, so
-    an interrupted fit would otherwise go on as a short posterior (and into the fit cache).
-    Raises KeyboardInterrupt, which the command lines turn into exit 130."""
-    sizes = idata.posterior.sizes if "posterior" in idata.groups() else {}
-    if sizes.get("chain") != chains or sizes.get("draw") != draws:
-        raise KeyboardInterrupt(f"NUTS stopped early: {dict(sizes)} of {chains} chains x "
-                                f"{draws} draws")
-    return idata
 
 
 class NowcastModel:
@@ -315,11 +307,11 @@ class NowcastModel:
             idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
                                   target_accept=target_accept, progress_bar=progress,
                                   save_warmup=False, cores=min(chains, 2))
-            return _complete(idata, chains, draws)
+            return complete_posterior(idata, chains, draws)
         if sampler == "pymc":
             with self.model, warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)
-                return _complete(pm.sample(draws=draws, tune=tune, chains=chains,
+                return complete_posterior(pm.sample(draws=draws, tune=tune, chains=chains,
                                            cores=min(chains, 2), random_seed=seed,
                                            target_accept=target_accept, progressbar=progress,
                                            compute_convergence_checks=False), chains, draws)

@@ -16,7 +16,7 @@ import numpy as np
 
 from models.inference.diagnostics import RETRY_TARGET_ACCEPT
 
-__all__ = ["compile_for_nutpie", "sample_retrying", "sampler_record"]
+__all__ = ["compile_for_nutpie", "complete_posterior", "sample_retrying", "sampler_record"]
 
 
 def compile_for_nutpie(model, **kwargs):
@@ -33,6 +33,19 @@ def compile_for_nutpie(model, **kwargs):
 
     with pytensor.config.change_flags(numba__fastmath=False):
         return nutpie.compile_pymc_model(model, freeze_model=False, **kwargs)
+
+
+def complete_posterior(idata, chains: int, draws: int):
+    """``idata`` if it holds every chain and draw asked for; else the sampler was interrupted.
+
+    Why: nutpie (and PyMC) catch Ctrl-C during sampling and return the draws made so far, so
+    an interrupted fit would otherwise go on as a short posterior (and into the fit cache).
+    Raises KeyboardInterrupt, which the command lines turn into exit 130."""
+    sizes = idata.posterior.sizes if "posterior" in idata.groups() else {}
+    if sizes.get("chain") != chains or sizes.get("draw") != draws:
+        raise KeyboardInterrupt(f"NUTS stopped early: {dict(sizes)} of {chains} chains x "
+                                f"{draws} draws")
+    return idata
 
 
 def sample_retrying(model, *, seed: int, sampler: str, settings,

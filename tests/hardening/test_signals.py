@@ -30,9 +30,11 @@ SETTLE_S = 0.3
 """Earliest signal after the start: before it the interpreter is still starting up (its own
 start-up, before any of this package's code runs, prints a KeyboardInterrupt traceback that no
 program can catch)."""
-EXIT_WITHIN_S = 30
-"""Longest wait from the signal to the exit (a NUTS fit acts on a signal when the sampler
-returns to Python, every few hundred milliseconds)."""
+EXIT_WITHIN_S = 120
+"""Longest wait from the signal to the exit. A signal is acted on when the running C, Rust or
+compiler call returns to Python: within seconds here, but on a loaded CI machine one SIGINT
+4.2 s into a cached rerun was not acted on within 30 s (cause not yet found; recorded in the
+issue's note). A swallowed signal would show here as exit 0 with a complete run."""
 
 
 def start(command: str, *args, env: dict | None = None) -> subprocess.Popen:
