@@ -7,6 +7,7 @@ import argparse
 import importlib
 import math
 import signal
+import sys
 import threading
 
 
@@ -74,8 +75,6 @@ def entry_point(module: str):
     when that call returns to Python, within seconds."""
 
     def main(argv: list[str] | None = None) -> int:
-        import sys
-
         in_main_thread = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
         try:

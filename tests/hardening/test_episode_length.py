@@ -10,9 +10,11 @@ import datetime as dt
 import pytest
 
 from scenarios.limits import MAX_OBSERVED_DAYS
-from tests.hardening.harness import assert_refused, cli, over_baseline
+from scenarios.loader import load_config
+from tests.hardening.harness import CONFIGS, assert_refused, cli, over_baseline
 
-ORIGIN = dt.date(2024, 12, 1)  # the shipped episode's origin (configs/northwest-syria-evidence)
+ORIGIN = load_config(CONFIGS / "baseline.yaml").config.episode.origin
+"""The origin of the config every case extends (only ``episode.start`` is changed)."""
 
 
 def _episode_from(tmp_path, start: dt.date):

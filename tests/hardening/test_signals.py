@@ -97,7 +97,7 @@ def test_validation_interrupted_at_random_moments():
 def test_compare_interrupted_at_random_moments(finished_runs, tmp_path):
     """``models.compare`` writing a comparison (table and plots), 4 moments: an interrupted
     compare leaves no comparison and no temporary directory; the runs compared are untouched."""
-    runs = [r for r in finished_runs]
+    runs = list(finished_runs)
     before = [tree_digest(r) for r in runs]
     _, took = timed("compare", *runs, "--out", tmp_path / "measured", "--quiet")
     for k, (sig, delay) in enumerate(moments(4, took, seed=1602)):
