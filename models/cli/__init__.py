@@ -8,6 +8,7 @@ import argparse
 import functools
 import importlib
 import math
+import os
 import signal
 import sys
 import threading
@@ -77,6 +78,7 @@ def _redeliver_signal(unraisable, fallback) -> None:
             signal.signal(signal.SIGTERM, _terminate)  # _terminate ignored later SIGTERMs
         timer = threading.Timer(REDELIVER_AFTER_S, _thread.interrupt_main, args=(signum,))
         timer.daemon = True
+        _redeliveries.append(timer)
         timer.start()
     else:  # anything else goes to the hook that was in place
         fallback(unraisable)
@@ -85,6 +87,17 @@ def _redeliver_signal(unraisable, fallback) -> None:
 REDELIVER_AFTER_S = 0.05
 """Delay before a lost signal is delivered again (s): long enough for the callback it was lost
 in to return, short against the seconds a user waits."""
+_redeliveries: list[threading.Timer] = []
+"""Timers of signals being delivered again: cancelled and joined when the command ends, so none
+fires into the caller's code or wakes up while the interpreter shuts down (a thread that does
+aborts the process: "Fatal Python error ... finalizing", measured on a SIGTERM)."""
+
+
+def _cancel_redeliveries() -> None:
+    while _redeliveries:
+        timer = _redeliveries.pop()
+        timer.cancel()
+        timer.join()
 
 
 INTERRUPTED = ("interrupted: nothing half-written was kept (a run being written was removed); "
@@ -100,10 +113,25 @@ def entry_point(module: str):
 
     A signal that arrives while C or Rust code runs (a NUTS fit, a numba compile) is acted on
     when that call returns to Python, within seconds; one raised inside a callback from C is
-    sent again (:func:`_redeliver_signal`). A SIGINT the process inherited as ignored (``nohup``,
-    ``cmd &`` in a script) stays ignored, as in any program."""
+    sent again (:func:`_redeliver_signal`). Run as a program (``argv=None``), an interrupted
+    command ends without the interpreter's shutdown once its cleanup has run. A SIGINT the
+    process inherited as ignored (``nohup``, ``cmd &`` in a script) stays ignored, as in any
+    program."""
 
     def main(argv: list[str] | None = None) -> int:
+        code = guarded(argv)
+        if argv is None and code in (130, 128 + signal.SIGTERM):
+            # A program that was interrupted has unwound its own cleanup (temporary files
+            # removed, earlier results and caches untouched); the interpreter's shutdown is
+            # skipped, because after an interrupt CPython may re-raise SIGINT at exit (exit -2
+            # instead of 130, 1-2 in 25 Ctrl-Cs during imports) or abort in a thread a C library
+            # left (exit -6 after a SIGTERM, seen once), and nothing of ours is left for it to do.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        return code
+
+    def guarded(argv: list[str] | None) -> int:
         in_main_thread = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
         previous_hook = sys.unraisablehook
@@ -120,6 +148,7 @@ def entry_point(module: str):
             return 128 + signal.SIGTERM
         finally:
             sys.unraisablehook = previous_hook
+            _cancel_redeliveries()
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
                 if argv is None:  # a program (python -m, a console command), about to exit:
