@@ -72,16 +72,18 @@ def _redeliver_signal(unraisable, fallback) -> None:
     it would be lost the same way (Python acts on a pending signal at the next call it makes).
     If it lands in another callback it comes back here."""
     exc = unraisable.exc_value
-    if isinstance(exc, (KeyboardInterrupt, Terminated)):
-        signum = signal.SIGINT if isinstance(exc, KeyboardInterrupt) else signal.SIGTERM
-        if signum == signal.SIGTERM:
-            signal.signal(signal.SIGTERM, _terminate)  # _terminate ignored later SIGTERMs
-        timer = threading.Timer(REDELIVER_AFTER_S, _thread.interrupt_main, args=(signum,))
-        timer.daemon = True
-        _redeliveries.append(timer)
-        timer.start()
+    if isinstance(exc, KeyboardInterrupt):
+        signum = signal.SIGINT
+    elif isinstance(exc, Terminated):
+        signum = signal.SIGTERM
+        signal.signal(signal.SIGTERM, _terminate)  # _terminate ignored later SIGTERMs
     else:  # anything else goes to the hook that was in place
         fallback(unraisable)
+        return
+    timer = threading.Timer(REDELIVER_AFTER_S, _thread.interrupt_main, args=(signum,))
+    timer.daemon = True
+    _redeliveries.append(timer)
+    timer.start()
 
 
 REDELIVER_AFTER_S = 0.05
@@ -135,7 +137,8 @@ def entry_point(module: str):
         in_main_thread = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
         previous_hook = sys.unraisablehook
-        sys.unraisablehook = functools.partial(_redeliver_signal, fallback=previous_hook)
+        if in_main_thread:  # signals (and interrupt_main) reach the main thread only
+            sys.unraisablehook = functools.partial(_redeliver_signal, fallback=previous_hook)
         try:
             return importlib.import_module(module).main(argv)
         except KeyboardInterrupt:
