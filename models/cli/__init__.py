@@ -102,6 +102,22 @@ def _cancel_redeliveries() -> None:
         timer.join()
 
 
+def _wrapped_signal(error: BaseException) -> BaseException | None:
+    """The KeyboardInterrupt or :class:`Terminated` that ``error`` was raised from, if any: Python
+    wraps an exception raised in some hooks into another one (a Ctrl-C during a class body's
+    ``__set_name__``, as in scipy.stats's dataclasses at import, becomes "RuntimeError: Error
+    calling __set_name__", caught once in about 40 Ctrl-Cs during imports), and that is still
+    the user's interrupt, not a failure of the program."""
+    seen: set[int] = set()
+    cause = error.__cause__ or error.__context__
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt | Terminated):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 INTERRUPTED = ("interrupted: nothing half-written was kept (a run being written was removed); "
                "earlier results are untouched")
 
@@ -140,7 +156,13 @@ def entry_point(module: str):
         if in_main_thread:  # signals (and interrupt_main) reach the main thread only
             sys.unraisablehook = functools.partial(_redeliver_signal, fallback=previous_hook)
         try:
-            return importlib.import_module(module).main(argv)
+            try:
+                return importlib.import_module(module).main(argv)
+            except Exception as error:  # a signal Python wrapped in another exception
+                signalled = _wrapped_signal(error)
+                if signalled is None:
+                    raise
+                raise signalled from None
         except KeyboardInterrupt:
             print(INTERRUPTED, file=sys.stderr)
             return 130

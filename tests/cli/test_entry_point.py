@@ -69,3 +69,42 @@ def test_other_unraisable_exceptions_reach_the_hook_in_place(tmp_path, monkeypat
     monkeypatch.setattr("sys.unraisablehook", seen.append)
     assert entry_point("other_unraisable")([]) == 0
     assert [type(u.exc_value) for u in seen] == [ValueError]
+
+
+@pytest.mark.parametrize(("exc", "code"), [("KeyboardInterrupt()", 130), ("Terminated()", 143)])
+def test_a_signal_python_wrapped_in_another_exception_is_still_an_interrupt(exc, code, tmp_path,
+                                                                            monkeypatch, capsys):
+    # a Ctrl-C during a descriptor's __set_name__ (scipy.stats's dataclasses, at import) reaches
+    # the command as "RuntimeError: Error calling __set_name__ ..." with the interrupt as cause
+    name = f"wrapped_signal_{code}"
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent(f'''
+        from models.cli import Terminated
+
+
+        class Field:
+            def __set_name__(self, owner, name):
+                raise {exc}
+
+
+        def main(argv):
+            class Method:
+                rng = Field()
+            return 0
+    '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert entry_point(name)([]) == code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.startswith(("interrupted", "terminated"))
+
+
+def test_other_failures_are_not_taken_for_interrupts(tmp_path, monkeypatch):
+    (tmp_path / "plain_failure.py").write_text(textwrap.dedent('''
+        def main(argv):
+            try:
+                raise ValueError("inner")
+            except ValueError:
+                raise RuntimeError("outer")
+    '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(RuntimeError, match="outer"):
+        entry_point("plain_failure")([])
