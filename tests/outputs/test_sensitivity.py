@@ -12,8 +12,10 @@ import xarray as xr
 
 from models.outputs.sensitivity import (
     COLUMNS,
+    CONF_INPUTS,
     MIXTURE_INPUT,
     first_order_indices,
+    first_order_shares,
     sensitivity_inputs,
     sensitivity_table,
 )
@@ -58,6 +60,34 @@ def test_constant_outcome_and_too_few_draws_give_nan():
     X = pd.DataFrame({"a": np.arange(1000.0)})
     assert first_order_indices(X, np.ones(1000))["S1"].isna().all()
     assert first_order_indices(X.head(50), np.arange(50.0))["S1"].isna().all()
+
+
+def test_shares_without_the_bootstrap_are_salibs_shares():
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-np.pi, np.pi, (2000, 4))
+    X = pd.DataFrame(x, columns=list("abcd"))
+    full = first_order_indices(X, ishigami(x), seed=1)["S1"].to_numpy()
+    np.testing.assert_allclose(first_order_shares(X, ishigami(x)), full, rtol=0, atol=1e-12)
+    assert np.isnan(first_order_shares(X, np.ones(2000))).all()
+
+
+def test_half_widths_for_the_inputs_the_report_can_show():
+    """With more inputs than CONF_INPUTS, the largest shares at any horizon get a bootstrap
+    half-width, the others their share without one."""
+    rng = np.random.default_rng(11)
+    n, k = 2000, CONF_INPUTS + 6
+    weights = np.linspace(3.0, 0.2, k)
+    ds, idata = _fake_run(n=n)
+    extra = rng.standard_normal((k, n))
+    for i in range(k):
+        ds[f"lever__x{i:02d}"] = (("scenario", "draw"), np.stack([extra[i]] * 3), {"lever": f"x{i:02d}"})
+    y = (weights[:, None] * extra).sum(axis=0)
+    ds["forecast"].values[:, :, -1, 0, 0] = y
+    tab = sensitivity_table(ds, idata, [10], scale="count", scenarios=["s1"])
+    with_conf = tab[tab["S1_conf"].notna()]
+    assert len(with_conf) == CONF_INPUTS and len(tab) > CONF_INPUTS
+    assert with_conf["S1"].min() >= tab[tab["S1_conf"].isna()]["S1"].max()
+    assert (with_conf["S1_conf"] > 0).all()
 
 
 def _fake_run(n: int = 4000, seed: int = 3):
