@@ -90,6 +90,16 @@ def test_half_widths_for_the_inputs_the_report_can_show():
     assert (with_conf["S1_conf"] > 0).all()
 
 
+def test_every_input_the_report_shows_gets_a_half_width():
+    import inspect
+
+    from models.outputs.drivers import TOP
+    from models.outputs.sensitivity_plots import plot_tornado
+
+    tornado = inspect.signature(plot_tornado).parameters["top"].default
+    assert CONF_INPUTS >= max(TOP, tornado)
+
+
 def _fake_run(n: int = 4000, seed: int = 3):
     """A forecast whose day-10 total is known: 3 x lever_a + 2 x intensity of region r1 (through
     a shuffled posterior_draw), the rest noise-free; lever b constant; lever c only in s2."""
