@@ -144,6 +144,9 @@ def entry_point(module: str):
             # skipped, because after an interrupt CPython may re-raise SIGINT at exit (exit -2
             # instead of 130, 1-2 in 25 Ctrl-Cs during imports) or abort in a thread a C library
             # left (exit -6 after a SIGTERM, seen once), and nothing of ours is left for it to do.
+            rendering = sys.modules.get("models.outputs.rendering")
+            if rendering is not None:  # its figure workers, which os._exit would leave
+                rendering.stop_workers()
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)

@@ -117,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if {"plots", "report"} & set(args.formats or primary.output.formats):
+        from models.outputs.rendering import warm_up
+
+        warm_up()  # the figure workers start (and import matplotlib) while the fit is made
     try:
         result = run_scenarios(comparison, draws=args.draws, seed=args.seed,
                                sampler=args.sampler, progress=progress, say=say,

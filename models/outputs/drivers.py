@@ -49,9 +49,11 @@ TOP = 8
 
 
 def write_drivers(result: RunResult, run_dir: Path, formats=("csv", "plots", "report"), *,
-                  dpi: int = 120) -> dict[str, Path]:
+                  dpi: int = 120, writer=None) -> dict[str, Path]:
     """Write ``sensitivity.csv`` (and ``influence.csv``) and, with plots or a report, their
-    figures; return figure name -> path (see the module docstring)."""
+    figures; return figure name -> path (see the module docstring). ``writer``: a
+    :class:`models.outputs.rendering.FigureWriter` to send the figures to (then the return is
+    empty: the writer's :meth:`~models.outputs.rendering.FigureWriter.files` has them)."""
     run_dir = Path(run_dir)
     horizons = headline_horizons(result)
     table = sensitivity_table(result.forecast, result.idata, horizons, seed=result.seed)
@@ -61,22 +63,25 @@ def write_drivers(result: RunResult, run_dir: Path, formats=("csv", "plots", "re
         influence.to_csv(run_dir / INFLUENCE_FILE, index=False, float_format="%.4f")
     if not {"plots", "report"} & set(formats):
         return {}
+    from models.outputs.rendering import FigureWriter
     from models.outputs.sensitivity_plots import plot_influence, plot_tornado
 
-    plots_dir = run_dir / "plots"
-    plots_dir.mkdir(parents=True, exist_ok=True)
-    figures = {f"sensitivity_{t}": (lambda t=t: plot_tornado(table, t, top=TOP))
-               for t in dict.fromkeys(table["target"])}
+    own = writer is None
+    writer = writer or FigureWriter(run_dir / "plots", dpi)
+    names = []
+    for t in dict.fromkeys(table["target"]):
+        writer.submit(f"sensitivity_{t}", plot_tornado, table, t, top=TOP)
+        names.append(f"sensitivity_{t}")
     if influence is not None and len(influence):
         last = int(influence["horizon"].max())
-        figures |= {f"influence_{t}": (lambda t=t: plot_influence(influence, t, last))
-                    for t in INFLUENCE_TARGETS if t in set(influence["target"])}
-    out = {}
-    for name, draw in figures.items():
-        path = plots_dir / f"{name}.png"
-        draw().savefig(path, dpi=dpi)
-        out[name] = path
-    return out
+        for t in INFLUENCE_TARGETS:
+            if t in set(influence["target"]):
+                writer.submit(f"influence_{t}", plot_influence, influence, t, last)
+                names.append(f"influence_{t}")
+    if not own:
+        return {}
+    files = writer.files()
+    return {name: files[name] for name in names}
 
 
 def influence_frame(result: RunResult) -> pd.DataFrame | None:

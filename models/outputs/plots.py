@@ -423,8 +423,10 @@ def mixture_note(weights: dict | None, baseline: str) -> str | None:
             "difference is 0 by construction.")
 
 
-def make_figures(result: RunResult, summary: ForecastSummary | None = None):
-    """Yield (name, Figure) for every plot of a run (see :func:`plot_names`)."""
+def figure_specs(result: RunResult, summary: ForecastSummary | None = None):
+    """Yield (name, plot function, args, kwargs) for every plot of a run (see :func:`plot_names`):
+    the statistics each figure draws are computed here, so that drawing needs nothing else (and
+    can happen in another process, :mod:`models.outputs.rendering`)."""
     summary = summary or summarise(result.forecast)
     fc = result.forecast
     cfg = result.primary.config
@@ -435,27 +437,34 @@ def make_figures(result: RunResult, summary: ForecastSummary | None = None):
     horizons = headline_horizons(result)
     baseline = baseline_scenario(result.scenario_ids)
     for t in targets:
-        yield f"fan_{t}", plot_fan_chart(fan_statistics(summary, t), t, origin=origin,
-                                         reported=_reported(cfg, t, ALL),
-                                         ceiling=_ceiling(cfg, t, ALL, regions))
+        yield f"fan_{t}", plot_fan_chart, (fan_statistics(summary, t), t), dict(
+            origin=origin, reported=_reported(cfg, t, ALL), ceiling=_ceiling(cfg, t, ALL, regions))
     if len(regions) > 1:
         for t in targets:
-            yield f"fan_{t}_by_region", plot_region_fans(
-                region_fan_statistics(summary, t), t, origin=origin, names=names,
-                reported={r: _reported(cfg, t, r) for r in regions},
-                ceilings={r: _ceiling(cfg, t, r, regions) for r in regions})
+            yield f"fan_{t}_by_region", plot_region_fans, (region_fan_statistics(summary, t), t), \
+                dict(origin=origin, names=names,
+                     reported={r: _reported(cfg, t, r) for r in regions},
+                     ceilings={r: _ceiling(cfg, t, r, regions) for r in regions})
+    draws = {t: horizon_draws(fc, t, horizons) for t in targets}
     for t in targets:
-        yield f"distribution_{t}", plot_distribution(horizon_draws(fc, t, horizons), t)
+        yield f"distribution_{t}", plot_distribution, (draws[t], t), {}
     for t in targets:
-        yield f"exceedance_{t}", plot_exceedance(horizon_draws(fc, t, horizons), t)
+        yield f"exceedance_{t}", plot_exceedance, (draws[t], t), {}
     note = mixture_note(result.weights, baseline) if MIXTURE in result.scenario_ids else None
     for t in targets:
         stats = difference_statistics(without_mixture(paired_differences(fc, t, baseline)))
-        yield f"difference_{t}", plot_difference(stats, t, baseline, origin=origin, note=note)
-    yield "regime_occupancy", plot_regime_occupancy(regime_occupancy(fc), origin=origin)
-    yield "prior_posterior", plot_prior_posterior(prior_posterior_draws(result.idata))
+        yield f"difference_{t}", plot_difference, (stats, t, baseline), dict(origin=origin,
+                                                                              note=note)
+    yield "regime_occupancy", plot_regime_occupancy, (regime_occupancy(fc),), dict(origin=origin)
+    yield "prior_posterior", plot_prior_posterior, (prior_posterior_draws(result.idata),), {}
     if "constant_data" in result.idata.groups():
-        yield "evidence_fit", plot_evidence_fit(evidence_fit(result.idata))
+        yield "evidence_fit", plot_evidence_fit, (evidence_fit(result.idata),), {}
+
+
+def make_figures(result: RunResult, summary: ForecastSummary | None = None):
+    """Yield (name, Figure) for every plot of a run (see :func:`plot_names`)."""
+    for name, draw, args, kwargs in figure_specs(result, summary):
+        yield name, draw(*args, **kwargs)
 
 
 SCREEN_DPI = 84
@@ -463,20 +472,26 @@ SCREEN_DPI = 84
 of the report's column on a laptop screen (the PNG files keep the writer's dpi, for slides)."""
 
 
+def submit_plots(result: RunResult, writer, summary: ForecastSummary | None = None) -> None:
+    """Send every plot of a run to ``writer`` (a :class:`models.outputs.rendering.FigureWriter`;
+    each with its screen-size copy for the HTML report)."""
+    for name, draw, args, kwargs in figure_specs(result, summary):
+        writer.submit(name, draw, *args, screen=True, **kwargs)
+
+
 def write_plots(result: RunResult, plots_dir: Path, *, summary: ForecastSummary | None = None,
-                dpi: int = 120, screen: dict[str, bytes] | None = None) -> dict[str, Path]:
+                dpi: int = 120, screen: dict[str, bytes] | None = None,
+                workers: int | None = None) -> dict[str, Path]:
     """Write every plot of a run as ``plots_dir/<name>.png``; return name -> path. ``screen``,
     when given, receives name -> a :data:`SCREEN_DPI` palette PNG of each figure (for the HTML
-    report: about a quarter of the bytes of the file)."""
-    from models.outputs.blocks import screen_png
+    report: about a quarter of the bytes of the file). ``workers``: see
+    :class:`~models.outputs.rendering.FigureWriter`."""
+    from models.outputs.rendering import FigureWriter
 
-    plots_dir = Path(plots_dir)
-    plots_dir.mkdir(parents=True, exist_ok=True)
-    out = {}
-    for name, fig in make_figures(result, summary):
-        path = plots_dir / f"{name}.png"
-        freeze_layout(fig).savefig(path, dpi=dpi)  # one draw: the layout is declutter's
-        out[name] = path
-        if screen is not None:  # the file's pixels, scaled: no second draw
-            screen[name] = screen_png(path, min(1.0, SCREEN_DPI / dpi))
+    writer = FigureWriter(plots_dir, dpi, workers=workers, screen_scale=None if screen is None
+                          else min(1.0, SCREEN_DPI / dpi))
+    submit_plots(result, writer, summary)
+    out = writer.files()
+    if screen is not None:
+        screen.update(writer.screen)
     return out

@@ -41,7 +41,8 @@ from models.outputs.hubverse import (
     sample_table,
     write_samples_parquet,
 )
-from models.outputs.plots import write_plots
+from models.outputs.plots import SCREEN_DPI, submit_plots
+from models.outputs.rendering import FigureWriter
 from models.outputs.report import write_report
 from models.outputs.run_result import RunResult, config_yaml
 from models.outputs.statistics import summarise
@@ -65,7 +66,15 @@ def write_run(result: RunResult, out_dir: Path, formats=None, *, dpi: int = 120)
     final = Path(out_dir) / result.scenario_id / result.run_id
     refuse_overwrite(Path(out_dir), (), what="output directory")  # never inside a finished run
     with atomic_directory(final, need_bytes=result_bytes(result, formats)) as tmp:
-        _write_contents(result, tmp, formats, dpi=dpi, started=started)
+        writer = None
+        if {"plots", "report"} & set(formats):
+            writer = FigureWriter(tmp / "plots", dpi, screen_scale=min(1.0, SCREEN_DPI / dpi)
+                                  if "report" in formats else None)
+        try:
+            _write_contents(result, tmp, formats, writer, dpi=dpi, started=started)
+        finally:
+            if writer is not None:
+                writer.close()
     return final
 
 
@@ -80,7 +89,8 @@ def result_bytes(result: RunResult, formats) -> float:
                               fc.sizes["region"], fc.sizes["target"], formats, nowcast)
 
 
-def _write_contents(result: RunResult, run_dir: Path, formats, *, dpi: int, started: float):
+def _write_contents(result: RunResult, run_dir: Path, formats, writer: FigureWriter | None, *,
+                    dpi: int, started: float):
     stage_seconds: dict[str, float] = {}
 
     def timed(name):
@@ -95,6 +105,11 @@ def _write_contents(result: RunResult, run_dir: Path, formats, *, dpi: int, star
     if {"csv", "plots", "report"} & set(formats):
         with timed("summaries"):
             summary = summarise(result.forecast)
+    plot_stems: set[str] = set()
+    if writer is not None:  # drawn in worker processes while this one writes the rest
+        with timed("plots_sent"):
+            submit_plots(result, writer, summary)
+            plot_stems = set(writer.submitted)
     exports = []
     notes: list[str] = []  # formats asked for that yield nothing say so (run.json, caller)
     if "netcdf" in formats:
@@ -137,17 +152,17 @@ def _write_contents(result: RunResult, run_dir: Path, formats, *, dpi: int, star
                 d.mkdir(parents=True)
                 monthly.to_parquet(d / f"{scenario}.parquet", index=False)
                 exports.append(d / f"{scenario}.parquet")
-    plots, screen = {}, {}  # screen: the smaller renderings the HTML report embeds
-    if {"plots", "report"} & set(formats):
-        with timed("plots"):
-            plots = write_plots(result, run_dir / "plots", summary=summary, dpi=dpi,
-                                screen=screen if "report" in formats else None)
     if {"csv", "plots", "report"} & set(formats):  # what drives the answer (models.outputs.drivers)
         with timed("drivers"):
-            write_drivers(result, run_dir, formats, dpi=dpi)
+            write_drivers(result, run_dir, formats, dpi=dpi, writer=writer)
+    plots: dict[str, Path] = {}
+    if {"plots", "report"} & set(formats):
+        with timed("plots"):  # waiting for the figures: what the work above did not cover
+            plots = {name: path for name, path in writer.files().items()
+                     if name in plot_stems}
     if "report" in formats:
         with timed("report"):
-            write_report(result, run_dir, plots, summary=summary, screen=screen)
+            write_report(result, run_dir, plots, summary=summary, screen=writer.screen)
     # The writer's own stage joins the run's timings (run.json and what the caller prints).
     result.timings["outputs"] = {"seconds": round(time.perf_counter() - started, 3),
                                  "peak_mb": round(peak_memory_mb(), 1),
