@@ -79,9 +79,10 @@ def summary(results: dict) -> dict:
             s[f"{key}_cpu_s"] = esc[mode]["cpu_s"]
     bt = results.get("backtest")
     if bt:
-        s["backtest_speedup"] = bt["speedup"]
-        s["backtest_peak_mb"] = max(bt["serial"]["peak_tree_mb"], bt["dask"]["peak_tree_mb"])
-        s["backtest_equal"] = bt["equal_scores"]
+        s["backtest_peak_mb"] = max(bt[p]["peak_tree_mb"] for p in backtest.PATHS if p in bt)
+        if "speedup" in bt:
+            s["backtest_speedup"] = bt["speedup"]
+            s["backtest_equal"] = bt["equal_scores"]
     notebook = (results.get("e2e") or {}).get("notebook_refit")
     if notebook:
         s["notebook_refit_s"] = notebook["wall_s"]
@@ -203,12 +204,20 @@ def main(argv=None) -> int:
     ap.add_argument("--backtest-countries", default="SYR,IRQ", metavar="A,B,...|all",
                     help="countries of the backtest section (default SYR,IRQ; all: the 22 of "
                          "configs/backtest-countries.yaml, about 40 minutes per run)")
+    ap.add_argument("--backtest-paths", default=",".join(backtest.PATHS), metavar="serial,dask",
+                    help="backtest runs to make (default both: speed-up and equality; one alone "
+                         "gives its wall time and peak memory)")
     ap.add_argument("--out", default=str(ROOT / "results" / "benchmarks"), help="output directory")
     args = ap.parse_args(argv)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
         print(f"error: --only: unknown section(s) {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    paths = tuple(p.strip() for p in args.backtest_paths.split(",") if p.strip())
+    if not paths or set(paths) - set(backtest.PATHS):
+        print(f"error: --backtest-paths: expected serial, dask or both, got "
+              f"{args.backtest_paths!r}", file=sys.stderr)
         return 2
     quick = args.quick
     repeats = args.repeats or (1 if quick else 3)
@@ -253,7 +262,8 @@ def main(argv=None) -> int:
             from scenarios.backtest_config import load_backtest_config
 
             chosen = ",".join(load_backtest_config(backtest.CONFIG).config.data.countries)
-        return backtest.measure(tuple(chosen.split(",")), workers=2, quick=quick, say=say)
+        return backtest.measure(tuple(chosen.split(",")), workers=2, quick=quick, say=say,
+                                paths=paths)
 
     jobs = {"mc": ("Monte Carlo engine against the naive reference and the RNG", run_mc),
             "scaling": ("scaling of the engine in draws and horizon", run_scaling),
