@@ -191,6 +191,8 @@ def run_config(config: str, mode: str, compile_dir: Path | None, out_dir: Path, 
     res["stages"] = _stage_seconds(out_dir, config)
     if mode == "warm_fit_cache" and not res["stages"].get("nowcast_cached"):
         raise RuntimeError(f"models.run {config}: expected the cached nowcast fit, got a refit")
+    if mode in ("cold", "warm_refit") and res["stages"].get("nowcast_cached"):
+        raise RuntimeError(f"models.run {config} ({mode}): expected a refit, got the cached fit")
     return res
 
 
@@ -214,9 +216,10 @@ def measure(configs=CONFIGS, repeats: int = 3, modes=MODES, draws: int | None = 
     this machine's own compile caches, whatever state they are in; run once before to warm
     them), and one nowcast fit cache (all shipped configs share one
     nowcast, but each config gets its own directory so that no state crosses between configs).
-    The first warm_refit repetition finds that fit cache empty: it refits and fills it (writing
-    the posterior costs well under a second), so no fit is spent untimed; without warm_refit in
-    ``modes`` an untimed run fills it. ``draws``: Monte Carlo draws (default: the config's)."""
+    Cold and warm_refit runs refit (``--no-cache``) and write the entry that warm_fit_cache then
+    loads (writing the posterior costs well under a second; until 4 Dec 2026 the first
+    warm_refit repetition loaded the entry the cold runs had written, so one of its three was a
+    cached run); without them in ``modes`` an untimed run fills it. ``draws``: Monte Carlo draws (default: the config's)."""
     base = Path(tempfile.mkdtemp(prefix="bench-e2e-", dir=work_dir))
     results: dict = {}
     try:
@@ -233,8 +236,7 @@ def measure(configs=CONFIGS, repeats: int = 3, modes=MODES, draws: int | None = 
                     compile_dir = warm_cache
                     if mode == "cold":
                         compile_dir = warm_cache if i == 0 else base / config / f"compile-cold-{i}"
-                    # the first refit finds the fit cache empty: it refits and fills it
-                    run_mode = "fill" if mode == "warm_refit" and i == 0 else mode
+                    run_mode = mode  # warm_refit refits every time (--no-cache)
                     log = base / f"{config}-{mode}-{i}.log"
                     path = (new_report_configs(config, base / config / f"new-report-{i}", i + 1)
                             if mode == "warm_new_report" else None)
