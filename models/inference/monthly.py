@@ -70,6 +70,7 @@ from models.inference.monthly_priors import (
     MonthlyPriors,
 )
 from models.inference.priors import Prior
+from models.inference.sampling import complete_posterior
 from models.runtime import import_arviz
 
 __all__ = [
@@ -223,6 +224,7 @@ class MonthlyLatentModel:
         idata = nutpie.sample(compiled, draws=posterior_draws, tune=tune, chains=chains,
                               seed=seed, target_accept=target_accept, progress_bar=False,
                               save_warmup=False, cores=min(chains, os.cpu_count() or 1))
+        idata = complete_posterior(idata, chains, posterior_draws)  # an interrupt: not a fit
         seconds = time.perf_counter() - t0
         post = idata.posterior
         stack = lambda v: post[v].values.reshape(-1, *post[v].shape[2:])  # noqa: E731

@@ -40,11 +40,20 @@ def complete_posterior(idata, chains: int, draws: int):
 
     Why: nutpie (and PyMC) catch Ctrl-C during sampling and return the draws made so far, so
     an interrupted fit would otherwise go on as a short posterior (and into the fit cache).
-    Raises KeyboardInterrupt, which the command lines turn into exit 130."""
+    nutpie pads the chains an interrupt cut short to the longest one with NaN, so a posterior of
+    the full size can still be incomplete: a value that is not finite counts as a draw not made
+    (a sampler never returns one otherwise; seen once in CI as "n must not be NaN" from the
+    simulation after a Ctrl-C during NUTS). Raises KeyboardInterrupt, which the command lines
+    turn into exit 130."""
     sizes = idata.posterior.sizes if "posterior" in idata.groups() else {}
     if sizes.get("chain") != chains or sizes.get("draw") != draws:
         raise KeyboardInterrupt(f"NUTS stopped early: {dict(sizes)} of {chains} chains x "
                                 f"{draws} draws")
+    missing = [name for name, v in idata.posterior.data_vars.items()
+               if np.issubdtype(v.dtype, np.floating) and not np.isfinite(v.values).all()]
+    if missing:
+        raise KeyboardInterrupt(f"NUTS stopped early: draws missing (not finite) in "
+                                f"{', '.join(missing[:3])}")
     return idata
 
 
