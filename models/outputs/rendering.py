@@ -64,8 +64,11 @@ def default_workers() -> int:
 def _pool(workers: int) -> ProcessPoolExecutor:
     pool = _pools.get(workers)
     if pool is None:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOAD)
+        else:  # Windows: each worker imports matplotlib itself
+            context = multiprocessing.get_context("spawn")
         pool = _pools[workers] = ProcessPoolExecutor(workers, mp_context=context,
                                                      initializer=_worker_start,
                                                      initargs=(os.getpid(),))
