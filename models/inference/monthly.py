@@ -70,7 +70,7 @@ from models.inference.monthly_priors import (
     MonthlyPriors,
 )
 from models.inference.priors import Prior
-from models.inference.sampling import complete_posterior
+from models.inference.sampling import sample_nutpie
 from models.runtime import import_arviz
 
 __all__ = [
@@ -205,8 +205,6 @@ class MonthlyLatentModel:
         draws flattened over chains: ``a, trend, eps_origin`` (and ``december_excess``) of shape
         ``(n_posterior, n_units)``, ``persistence, innovation_sd, dispersion`` of shape
         ``(n_posterior,)``; :func:`monthly_diagnostics`)."""
-        import nutpie
-
         y = np.asarray(counts, dtype=float)
         if y.shape != (self.n_units, self.window):
             raise ValueError(f"counts must have shape {(self.n_units, self.window)}, got {y.shape}")
@@ -221,10 +219,9 @@ class MonthlyLatentModel:
             data["is_december"] = np.asarray(is_december, dtype=float)
         compiled = self.compiled().with_data(**data)
         t0 = time.perf_counter()
-        idata = nutpie.sample(compiled, draws=posterior_draws, tune=tune, chains=chains,
+        idata = sample_nutpie(compiled, draws=posterior_draws, tune=tune, chains=chains,
                               seed=seed, target_accept=target_accept, progress_bar=False,
                               save_warmup=False, cores=min(chains, os.cpu_count() or 1))
-        idata = complete_posterior(idata, chains, posterior_draws)  # an interrupt: not a fit
         seconds = time.perf_counter() - t0
         post = idata.posterior
         stack = lambda v: post[v].values.reshape(-1, *post[v].shape[2:])  # noqa: E731

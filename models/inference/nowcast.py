@@ -69,6 +69,7 @@ from models.inference.priors import DISPLACEMENT_REPORT_LOG_SD
 from models.inference.sampling import (
     compile_for_nutpie,
     complete_posterior,
+    sample_nutpie,
     sample_retrying,
     sampler_record,
 )
@@ -299,15 +300,12 @@ class NowcastModel:
                draws: int = 1000, target_accept: float = 0.95, progress: bool = False) -> az.InferenceData:
         """Posterior draws (chains x draws) with sample stats."""
         if sampler == "nutpie":
-            import nutpie
-
             compiled = self.compiled()
             if getattr(self, "_data", None):
                 compiled = compiled.with_data(**self._data)
-            idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
-                                  target_accept=target_accept, progress_bar=progress,
-                                  save_warmup=False, cores=min(chains, 2))
-            return complete_posterior(idata, chains, draws)
+            return sample_nutpie(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
+                                 target_accept=target_accept, progress_bar=progress,
+                                 save_warmup=False, cores=min(chains, 2))
         if sampler == "pymc":
             with self.model, warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)

@@ -35,6 +35,25 @@ def compile_for_nutpie(model, **kwargs):
         return nutpie.compile_pymc_model(model, freeze_model=False, **kwargs)
 
 
+def sample_nutpie(compiled, *, chains: int, draws: int, **kwargs):
+    """``nutpie.sample(compiled, chains=chains, draws=draws, **kwargs)``, complete or an interrupt.
+
+    nutpie answers a Ctrl-C by aborting the sampler and returning the draws made so far; when
+    there are none yet, the abort raises an error of its own ("Sampler has no results to take",
+    seen in CI as exit 2 instead of 130) from inside its handler of the KeyboardInterrupt. That
+    is still the user's interrupt: the KeyboardInterrupt is raised again. A returned trace goes
+    through :func:`complete_posterior`."""
+    import nutpie
+
+    try:
+        idata = nutpie.sample(compiled, chains=chains, draws=draws, **kwargs)
+    except Exception as error:
+        if isinstance(error.__context__, KeyboardInterrupt):
+            raise error.__context__ from None
+        raise
+    return complete_posterior(idata, chains, draws)
+
+
 def complete_posterior(idata, chains: int, draws: int):
     """``idata`` if it holds every chain and draw asked for; else the sampler was interrupted.
 
