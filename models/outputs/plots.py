@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,32 +22,6 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from models.outputs.formatting import format_counts
-from models.outputs.run_result import RunResult
-from models.outputs.statistics import (
-    ForecastSummary,
-    baseline_scenario,
-    difference_statistics,
-    distribution_bins,
-    evidence_fit,
-    exceedance_curve,
-    fan_statistics,
-    headline_horizons,
-    horizon_draws,
-    mixture_baseline_share,
-    paired_differences,
-    population_at_risk,
-    prior_posterior_draws,
-    regime_occupancy,
-    region_fan_statistics,
-    reported_figures,
-    summarise,
-    wide_range,
-    without_mixture,
-)
-from models.vocabulary import ALL, MIXTURE, TARGET_LABELS, TARGETS
-
-if TYPE_CHECKING:
-    pass
 from models.outputs.plot_style import (  # noqa: F401  (some are part of this module's API)
     _PALETTE,
     _STYLE,
@@ -84,6 +57,29 @@ from models.outputs.plots_nowcast import (
     plot_prior_posterior,
     plot_regime_occupancy,
 )
+from models.outputs.run_result import RunResult
+from models.outputs.statistics import (
+    ForecastSummary,
+    baseline_scenario,
+    difference_statistics,
+    distribution_bins,
+    evidence_fit,
+    exceedance_curve,
+    fan_statistics,
+    headline_horizons,
+    horizon_draws,
+    mixture_baseline_share,
+    paired_differences,
+    population_at_risk,
+    prior_posterior_draws,
+    regime_occupancy,
+    region_fan_statistics,
+    reported_figures,
+    summarise,
+    wide_range,
+    without_mixture,
+)
+from models.vocabulary import ALL, MIXTURE, TARGET_LABELS, TARGETS
 
 # ---------------------------------------------------------------------------------------------
 # Fan charts
@@ -472,6 +468,11 @@ SCREEN_DPI = 84
 of the report's column on a laptop screen (the PNG files keep the writer's dpi, for slides)."""
 
 
+def screen_scale(dpi: int) -> float:
+    """Scale from a figure file at ``dpi`` to the report's embedded copy (:data:`SCREEN_DPI`)."""
+    return min(1.0, SCREEN_DPI / dpi)
+
+
 def submit_plots(result: RunResult, writer, summary: ForecastSummary | None = None) -> None:
     """Send every plot of a run to ``writer`` (a :class:`models.outputs.rendering.FigureWriter`;
     each with its screen-size copy for the HTML report)."""
@@ -488,8 +489,8 @@ def write_plots(result: RunResult, plots_dir: Path, *, summary: ForecastSummary 
     :class:`~models.outputs.rendering.FigureWriter`."""
     from models.outputs.rendering import FigureWriter
 
-    writer = FigureWriter(plots_dir, dpi, workers=workers, screen_scale=None if screen is None
-                          else min(1.0, SCREEN_DPI / dpi))
+    writer = FigureWriter(plots_dir, dpi, workers=workers,
+                          screen_scale=None if screen is None else screen_scale(dpi))
     submit_plots(result, writer, summary)
     out = writer.files()
     if screen is not None:

@@ -41,7 +41,7 @@ from models.outputs.hubverse import (
     sample_table,
     write_samples_parquet,
 )
-from models.outputs.plots import SCREEN_DPI, submit_plots
+from models.outputs.plots import screen_scale, submit_plots
 from models.outputs.rendering import FigureWriter
 from models.outputs.report import write_report
 from models.outputs.run_result import RunResult, config_yaml
@@ -68,7 +68,7 @@ def write_run(result: RunResult, out_dir: Path, formats=None, *, dpi: int = 120)
     with atomic_directory(final, need_bytes=result_bytes(result, formats)) as tmp:
         writer = None
         if {"plots", "report"} & set(formats):
-            writer = FigureWriter(tmp / "plots", dpi, screen_scale=min(1.0, SCREEN_DPI / dpi)
+            writer = FigureWriter(tmp / "plots", dpi, screen_scale=screen_scale(dpi)
                                   if "report" in formats else None)
         try:
             _write_contents(result, tmp, formats, writer, dpi=dpi, started=started)
